@@ -1,0 +1,36 @@
+#!/bin/sh
+# Installs the Debian packages the build and the tests need, only when missing.
+# "scripts/deps.sh bench" adds what `make bench` compares against.
+# Quiet and idempotent: a second run installs nothing.
+set -e
+
+pkgs="build-essential cmake pkg-config libpcre2-dev libcmocka-dev python3 python3-pytest
+      libssl-dev media-types"
+case "$1" in
+  bench) pkgs="wrk nginx-light apache2 procps" ;;
+  fuzz)  pkgs="clang libclang-rt-14-dev" ;;
+esac
+
+missing=""
+for p in $pkgs; do
+  dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null | grep -qx installed || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# Services in these packages (apache2, nginx) must not start on install: the
+# benchmark starts its own instances from temporary configurations.
+policy=/usr/sbin/policy-rc.d
+made_policy=""
+if [ ! -e $policy ]; then
+  printf '#!/bin/sh\nexit 101\n' | $SUDO tee $policy >/dev/null
+  $SUDO chmod +x $policy
+  made_policy=1
+fi
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+[ -n "$made_policy" ] && $SUDO rm -f $policy
+exit 0
