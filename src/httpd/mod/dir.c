@@ -1,0 +1,100 @@
+/* mod_dir: the trailing-slash redirect for directories (DirectorySlash) and
+ * DirectoryIndex, which turns a directory request into a request for the
+ * first index file that exists (an internal redirect, as Apache does). */
+#include <stdio.h>
+#include <sys/stat.h>
+#include "httpd/config.h"
+#include "httpd/request.h"
+
+typedef struct {
+    const char **index;        /* NULL: unset; an empty list after "disabled" */
+    unsigned nindex;
+    int slash;                 /* RL_UNSET, 0, 1 */
+} dir_dir_t;
+
+extern rl_module_t rl_dir_module;
+
+static void *create_dir(rl_arena_t *a)
+{
+    dir_dir_t *d = rl_arena_calloc(a, sizeof(*d));
+    d->slash = RL_UNSET;
+    return d;
+}
+
+static void *merge_dir(rl_arena_t *a, void *basev, void *addv)
+{
+    dir_dir_t *base = basev, *add = addv, *m = rl_arena_alloc(a, sizeof(*m));
+    *m = add->index ? *add : *base;
+    m->slash = add->slash != RL_UNSET ? add->slash : base->slash;
+    return m;
+}
+
+static const char *set_index(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
+{
+    dir_dir_t *d = conf;
+    if (argc == 1 && strcasecmp(argv[0], "disabled") == 0) {
+        d->index = rl_arena_alloc(p->arena, sizeof(char *));
+        d->nindex = 0;
+        return NULL;
+    }
+    d->index = rl_arena_alloc(p->arena, sizeof(char *) * (size_t)argc);
+    d->nindex = (unsigned)argc;
+    for (int i = 0; i < argc; i++)
+        d->index[i] = rl_arena_strdup(p->arena, argv[i]);
+    return NULL;
+}
+
+static int fixups(rl_request_t *r)
+{
+    if (!r->finfo_ok || !S_ISDIR(r->finfo.st_mode) || r->handler)
+        return RL_DECLINED;
+    dir_dir_t *d = RL_DIR_CONF(r->dir, rl_dir_module);
+    size_t ulen = strlen(r->uri);
+    if (ulen == 0 || r->uri[ulen - 1] != '/') {
+        if (d->slash == 0)
+            return RL_DECLINED;
+        if (r->method_id != RL_M_GET && r->method_id != RL_M_HEAD)
+            return RL_DECLINED;
+        /* the client's own (still encoded) path, plus the slash */
+        const char *raw = r->unparsed_uri;
+        const char *q = strchr(raw, '?');
+        size_t n = q ? (size_t)(q - raw) : strlen(raw);
+        if (raw[0] != '/')
+            raw = rl_arena_printf(r->arena, "%s", r->uri), n = ulen;
+        const char *loc = rl_arena_printf(r->arena, "%.*s/%s%s", (int)n, raw,
+                                          r->args ? "?" : "", r->args ? r->args : "");
+        return rl_req_redirect(r, 301, rl_req_self_url(r, loc));
+    }
+    static const char *dflt[] = { "index.html" };
+    const char **names = d->index ? d->index : dflt;
+    unsigned n = d->index ? d->nindex : 1;
+    for (unsigned i = 0; i < n; i++) {
+        const char *name = names[i];
+        const char *uri = name[0] == '/' ? name : rl_arena_printf(r->arena, "%s%s", r->uri, name);
+        if (name[0] != '/') {
+            struct stat st;
+            const char *path = rl_arena_printf(r->arena, "%s%s", r->filename, name);
+            if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+                continue;
+        }
+        return rl_req_internal_redirect(r, uri, false);
+    }
+    return RL_DECLINED;
+}
+
+static const rl_cmd_t dir_cmds[] = {
+    { "DirectoryIndex", set_index, 0, RL_CTX_ANY | RL_CTX_HTACCESS, RL_OVR_INDEXES,
+      RL_ARGS_1PLUS, "a list of file names" },
+    { "DirectorySlash", rl_cmd_set_flag, offsetof(dir_dir_t, slash),
+      RL_CTX_ANY | RL_CTX_HTACCESS, RL_OVR_INDEXES, RL_ARGS_FLAG,
+      "On or Off" },
+    { NULL, NULL, 0, 0, 0, 0, NULL }
+};
+
+rl_module_t rl_dir_module = {
+    .name = "dir",
+    .cmds = dir_cmds,
+    .create_dir = create_dir,
+    .merge_dir = merge_dir,
+    .fixups = fixups,
+};

@@ -1,0 +1,507 @@
+/* The request phases, in Apache's order: translate the URI to a file
+ * (mod_alias or DocumentRoot), walk the directory, <Files> and <Location>
+ * sections into one per-directory configuration (cached), check access,
+ * find the type and handler, run fixups, then the handler. */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+#include "http/uri.h"
+#include "httpd/conn.h"
+#include "httpd/dircache.h"
+#include "httpd/request.h"
+#include "httpd/mod/core.h"
+
+#define MAX_REDIRECTS 10
+#define MAX_SECTIONS 128
+
+/* ---- header lists ---- */
+
+void rl_hdrs_add(rl_arena_t *a, rl_hdrs_t *h, const char *name, const char *value)
+{
+    rl_hdr_t *x = rl_arena_alloc(a, sizeof(*x));
+    x->name = name;
+    x->value = value;
+    x->next = NULL;
+    if (h->tail)
+        h->tail->next = x;
+    else
+        h->head = x;
+    h->tail = x;
+}
+
+void rl_hdrs_unset(rl_hdrs_t *h, const char *name)
+{
+    rl_hdr_t **p = &h->head, *last = NULL;
+    while (*p) {
+        if (strcasecmp((*p)->name, name) == 0) {
+            *p = (*p)->next;
+            continue;
+        }
+        last = *p;
+        p = &(*p)->next;
+    }
+    h->tail = last;
+}
+
+void rl_hdrs_set(rl_arena_t *a, rl_hdrs_t *h, const char *name, const char *value)
+{
+    rl_hdrs_unset(h, name);
+    rl_hdrs_add(a, h, name, value);
+}
+
+const char *rl_hdrs_get(const rl_hdrs_t *h, const char *name)
+{
+    for (rl_hdr_t *x = h->head; x; x = x->next)
+        if (strcasecmp(x->name, name) == 0)
+            return x->value;
+    return NULL;
+}
+
+const char *rl_req_header(const rl_request_t *r, const char *name)
+{
+    size_t n = strlen(name);
+    for (unsigned i = 0; i < r->nheaders; i++) {
+        const rl_http_header_t *h = &r->headers[i];
+        if (h->name.len == n && strncasecmp(h->name.p, name, n) == 0)
+            return h->value.p;   /* values are NUL-terminated by the connection */
+    }
+    return NULL;
+}
+
+/* ---- body ---- */
+
+static rl_chunk_t *chunk_new(rl_request_t *r)
+{
+    rl_chunk_t *c = rl_arena_calloc(r->arena, sizeof(*c));
+    c->fd = -1;
+    *r->body_tail = c;
+    r->body_tail = &c->next;
+    return c;
+}
+
+void rl_req_body_mem(rl_request_t *r, const char *data, size_t len)
+{
+    rl_chunk_t *c = chunk_new(r);
+    c->data = data;
+    c->len = len;
+}
+
+static void close_fd(void *data)
+{
+    close((int)(intptr_t)data);
+}
+
+void rl_req_body_file(rl_request_t *r, int fd, uint64_t off, uint64_t len)
+{
+    rl_chunk_t *c = chunk_new(r);
+    c->fd = fd;
+    c->off = off;
+    c->len = len;
+}
+
+int rl_req_open_file(rl_request_t *r, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd >= 0)
+        rl_arena_on_cleanup(r->arena, close_fd, (void *)(intptr_t)fd);
+    return fd;
+}
+
+static void body_reset(rl_request_t *r)
+{
+    r->body = NULL;
+    r->body_tail = &r->body;
+    r->body_len = 0;
+}
+
+/* ---- logging and naming ---- */
+
+void rl_req_log(rl_request_t *r, int level, const char *module, const char *fmt, ...)
+{
+    rl_log_t *log = r->server->error_log;
+    if (log == NULL || !rl_log_enabled(log, module, level))
+        return;
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    rl_log_error(log, level, module, rl_conn_peer_str(r->conn), "%s", msg);
+}
+
+const rl_sockaddr_t *rl_req_peer(const rl_request_t *r) { return rl_conn_peer(r->conn); }
+const rl_sockaddr_t *rl_req_local(const rl_request_t *r) { return rl_conn_local(r->conn); }
+
+const char *rl_req_server_name(const rl_request_t *r)
+{
+    return r->server->hostname ? r->server->hostname : r->cf->main->hostname;
+}
+
+int rl_req_server_port(const rl_request_t *r)
+{
+    return r->server->port ? r->server->port : rl_sockaddr_port(rl_req_local(r));
+}
+
+/* Apache (UseCanonicalName Off) builds self-referential URLs from the Host
+ * the client sent, falling back to ServerName. */
+const char *rl_req_self_url(rl_request_t *r, const char *path)
+{
+    const char *host = r->hostname ? r->hostname : rl_req_server_name(r);
+    int port = r->hostname ? r->host_port : rl_req_server_port(r);
+    if (port == 0)
+        port = rl_sockaddr_port(rl_req_local(r));
+    bool v6 = strchr(host, ':') != NULL;
+    if (port == 80)
+        return rl_arena_printf(r->arena, "http://%s%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "", path);
+    return rl_arena_printf(r->arena, "http://%s%s%s:%d%s", v6 ? "[" : "", host, v6 ? "]" : "",
+                           port, path);
+}
+
+/* ---- responses ---- */
+
+int rl_req_redirect(rl_request_t *r, int status, const char *location)
+{
+    rl_hdrs_set(r->arena, &r->err_out, "Location", location);
+    return rl_req_error(r, status);
+}
+
+static const rl_errdoc_t *find_errdoc(rl_request_t *r, int status)
+{
+    if (r->dir == NULL)
+        return NULL;
+    for (const rl_errdoc_t *e = rl_core_dir(r->dir)->errdocs; e; e = e->next)
+        if (e->status == status)
+            return e->text ? e : NULL;
+    return NULL;
+}
+
+/* ErrorDocument: text, a URL (302 to it), or a local path (internal
+ * redirect with the REDIRECT_* variables set). Returns RL_DECLINED when the
+ * built-in page is to be used. */
+static int error_document(rl_request_t *r, int status)
+{
+    const rl_errdoc_t *e = find_errdoc(r, status);
+    if (e == NULL || r->redirects >= MAX_REDIRECTS)
+        return RL_DECLINED;
+    const char *t = e->text;
+    if (strchr(t, ' ') == NULL && t[0] == '/' && !r->in_error_redirect) {
+        r->in_error_redirect = true;
+        r->original_status = status;
+        return rl_req_internal_redirect(r, t, true);
+    }
+    if (strchr(t, ' ') == NULL && strstr(t, "://")) {
+        rl_hdrs_set(r->arena, &r->err_out, "Location", t);
+        r->status = 302;
+        body_reset(r);
+        const char *body = rl_http_error_page(r, 302);
+        rl_req_body_mem(r, body, strlen(body));
+        r->body_len = strlen(body);
+        return RL_DONE;
+    }
+    r->status = status;
+    body_reset(r);
+    const char *text = t[0] == '"' ? t + 1 : t;
+    rl_req_body_mem(r, text, strlen(text));
+    r->body_len = strlen(text);
+    r->content_type = "text/html";
+    return RL_DONE;
+}
+
+int rl_req_error(rl_request_t *r, int status)
+{
+    r->status = status;
+    r->out.head = r->out.tail = NULL;      /* errors keep only err_out */
+    r->handler_done = true;
+    body_reset(r);
+    if (status >= 400 && error_document(r, status) == RL_DONE)
+        return RL_DONE;
+    r->status = status;
+    const char *body = rl_http_error_page(r, status);
+    r->content_type = "text/html; charset=iso-8859-1";
+    rl_req_body_mem(r, body, strlen(body));
+    r->body_len = strlen(body);
+    return RL_DONE;
+}
+
+/* ---- mapping ---- */
+
+static bool dir_section_matches(const rl_section_t *s, const char *dir, size_t len)
+{
+    if (s->re) {
+        pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+        int rc = pcre2_match(s->re, (PCRE2_SPTR)dir, len, 0, 0, md, NULL);
+        pcre2_match_data_free(md);
+        return rc >= 0;
+    }
+    if (strcmp(s->path, "/") == 0)
+        return true;
+    if (s->wildcard) {
+        /* compare the pattern with as many components of <dir> */
+        size_t n = 0;
+        unsigned comps = 0;
+        while (n < len) {
+            n++;
+            while (n < len && dir[n] != '/')
+                n++;
+            if (++comps == s->depth)
+                break;
+        }
+        char tmp[4096];
+        if (comps != s->depth || n >= sizeof(tmp))
+            return false;
+        memcpy(tmp, dir, n);
+        tmp[n] = '\0';
+        return fnmatch(s->path, tmp, FNM_PATHNAME) == 0;
+    }
+    return len >= s->path_len && memcmp(dir, s->path, s->path_len) == 0 &&
+           (len == s->path_len || dir[s->path_len] == '/');
+}
+
+static bool name_matches(const rl_section_t *s, const char *name)
+{
+    if (s->re) {
+        pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+        int rc = pcre2_match(s->re, (PCRE2_SPTR)name, strlen(name), 0, 0, md, NULL);
+        pcre2_match_data_free(md);
+        return rc >= 0;
+    }
+    if (s->wildcard)
+        return fnmatch(s->path, name, 0) == 0;
+    return strcmp(s->path, name) == 0;
+}
+
+static bool location_matches(const rl_section_t *s, const char *uri)
+{
+    if (s->re || s->wildcard)
+        return s->re ? name_matches(s, uri) : fnmatch(s->path, uri, FNM_PATHNAME) == 0;
+    /* Apache: a prefix match; "/foo" matches "/foo", "/foo/x" and "/foobar" */
+    return strncmp(uri, s->path, s->path_len) == 0;
+}
+
+/* Finds which sections apply and gets their merge from the cache. */
+static void walk_sections(rl_request_t *r)
+{
+    rl_section_t *secs[MAX_SECTIONS];
+    unsigned n = 0;
+    const char *dir = r->canonical_dir;
+    size_t dlen = strlen(dir);
+    for (rl_section_t *s = r->server->dirs; s && n < MAX_SECTIONS; s = s->next)
+        if (dir_section_matches(s, dir, dlen))
+            secs[n++] = s;
+    if (r->filename) {
+        const char *base = strrchr(r->filename, '/');
+        base = base ? base + 1 : r->filename;
+        for (rl_section_t *s = r->server->files; s && n < MAX_SECTIONS; s = s->next) {
+            if (s->within && !dir_section_matches(s->within, dir, dlen))
+                continue;
+            if (*base && name_matches(s, base))
+                secs[n++] = s;
+        }
+    }
+    for (rl_section_t *s = r->server->locations; s && n < MAX_SECTIONS; s = s->next)
+        if (location_matches(s, r->uri))
+            secs[n++] = s;
+    r->dir = rl_dircache_get(r->cf, r->server, secs, n, r->arena);
+}
+
+/* Checks <path>'s components below <root> for symbolic links the options
+ * forbid. Returns 0 or 403. */
+static int check_symlinks(rl_request_t *r, const char *root, const char *path)
+{
+    int opts = rl_core_options(r->dir);
+    if (opts & RL_OPT_SYM_LINKS)
+        return 0;
+    size_t rlen = strlen(root);
+    char tmp[4096];
+    size_t plen = strlen(path);
+    if (plen >= sizeof(tmp) || strncmp(path, root, rlen) != 0)
+        return 0;
+    memcpy(tmp, path, plen + 1);
+    for (size_t i = rlen + 1; i <= plen; i++) {
+        if (tmp[i] != '/' && tmp[i] != '\0')
+            continue;
+        char c = tmp[i];
+        tmp[i] = '\0';
+        struct stat lst, st;
+        if (lstat(tmp, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+            bool ok = (opts & RL_OPT_SYM_OWNER) && stat(tmp, &st) == 0 && st.st_uid == lst.st_uid;
+            if (!ok) {
+                rl_req_log(r, RL_LOG_ERR, "core", "AH00037: Symbolic link not allowed or "
+                           "link target not accessible: %s", tmp);
+                return 403;
+            }
+        }
+        tmp[i] = c;
+    }
+    return 0;
+}
+
+/* Stats the file; when it does not exist, looks for the longest existing
+ * prefix that is a regular file (the rest is PATH_INFO), as Apache's
+ * directory walk does. */
+static void map_file(rl_request_t *r)
+{
+    char *path = rl_arena_strdup(r->arena, r->filename);
+    size_t len = strlen(path);
+    r->path_info = NULL;
+    r->finfo_ok = stat(path, &r->finfo) == 0;
+    if (!r->finfo_ok) {
+        for (size_t i = len; i > 1; i--) {
+            if (path[i - 1] != '/' && i != len)
+                continue;
+            if (i == len)
+                continue;
+            char c = path[i - 1];
+            path[i - 1] = '\0';
+            struct stat st;
+            if (stat(path, &st) == 0) {
+                if (S_ISREG(st.st_mode)) {
+                    r->finfo = st;
+                    r->finfo_ok = true;
+                    path[i - 1] = c;
+                    r->path_info = rl_arena_strdup(r->arena, path + i - 1);
+                    path[i - 1] = '\0';
+                    r->filename = path;
+                } else {
+                    path[i - 1] = c;
+                }
+                break;
+            }
+            path[i - 1] = c;
+        }
+    }
+    /* the walk's directory: the file's own when it is one, else its parent */
+    if (r->finfo_ok && S_ISDIR(r->finfo.st_mode)) {
+        size_t n = strlen(r->filename);
+        while (n > 1 && r->filename[n - 1] == '/')
+            n--;
+        r->canonical_dir = rl_arena_strndup(r->arena, r->filename, n);
+    } else {
+        const char *slash = strrchr(r->filename, '/');
+        r->canonical_dir = slash && slash != r->filename
+            ? rl_arena_strndup(r->arena, r->filename, (size_t)(slash - r->filename)) : "/";
+    }
+}
+
+static int translate(rl_request_t *r)
+{
+    for (unsigned i = 0; i < rl_nmodules; i++) {
+        rl_module_t *m = rl_modules[i];
+        if (!m->translate || !(m->always || r->cf->loaded[i]))
+            continue;
+        int rc = m->translate(r);
+        if (rc != RL_DECLINED)
+            return rc;
+    }
+    const char *root = r->server->document_root;
+    if (root == NULL)
+        root = "/var/www/html";   /* Debian's compiled-in DocumentRoot */
+    r->doc_root = root;
+    r->filename = rl_arena_printf(r->arena, "%s%s", strcmp(root, "/") ? root : "", r->uri);
+    return RL_OK;
+}
+
+typedef int (*hook_cb)(rl_request_t *r);
+
+/* Runs one hook of every loaded module: RL_OK/RL_DECLINED go on, anything
+ * else stops (a status or RL_DONE). With <first>, the first RL_OK stops too. */
+static int run_hook(rl_request_t *r, size_t off, bool first)
+{
+    for (unsigned i = 0; i < rl_nmodules; i++) {
+        rl_module_t *m = rl_modules[i];
+        hook_cb h = *(hook_cb *)((char *)m + off);
+        if (!h || !(m->always || r->cf->loaded[i]))
+            continue;
+        int rc = h(r);
+        if (rc == RL_OK && first)
+            return RL_OK;
+        if (rc != RL_OK && rc != RL_DECLINED)
+            return rc;
+    }
+    return RL_DECLINED;
+}
+
+static int run_phases(rl_request_t *r)
+{
+    int rc = translate(r);
+    if (rc != RL_OK)
+        return rc;
+    map_file(r);
+    walk_sections(r);
+    if ((rc = check_symlinks(r, r->doc_root ? r->doc_root : "/", r->filename)))
+        return rc;
+    if ((rc = run_hook(r, offsetof(rl_module_t, access), false)) != RL_DECLINED)
+        return rc;
+    if ((rc = run_hook(r, offsetof(rl_module_t, type), true)) > RL_OK || rc == RL_DONE)
+        return rc;
+    if ((rc = run_hook(r, offsetof(rl_module_t, fixups), false)) != RL_DECLINED)
+        return rc;
+    rc = run_hook(r, offsetof(rl_module_t, handler), true);
+    if (rc == RL_DECLINED)
+        rc = rl_static_handler(r);
+    return rc;
+}
+
+static void finish_phases(rl_request_t *r, int rc)
+{
+    if (rc >= 100 && !r->handler_done)
+        rl_req_error(r, rc);
+    else if (rc >= 100 && rc != r->status)
+        rl_req_error(r, rc);
+}
+
+int rl_req_internal_redirect(rl_request_t *r, const char *uri, bool is_error)
+{
+    if (++r->redirects > MAX_REDIRECTS) {
+        rl_req_log(r, RL_LOG_ERR, "core", "AH00124: Request exceeded the limit of %d internal "
+                   "redirects due to probable configuration error.", MAX_REDIRECTS);
+        r->in_error_redirect = true;
+        return rl_req_error(r, 500);
+    }
+    (void)is_error;
+    const char *q = strchr(uri, '?');
+    char *path = rl_arena_strndup(r->arena, uri, q ? (size_t)(q - uri) : strlen(uri));
+    if (q)
+        r->args = rl_arena_strdup(r->arena, q + 1);
+    r->uri = path;
+    r->filename = NULL;
+    r->path_info = NULL;
+    r->handler = NULL;
+    r->content_type = NULL;
+    r->handler_done = false;
+    if (!is_error)
+        r->status = 200;
+    body_reset(r);
+    int rc = run_phases(r);
+    if (is_error) {
+        /* an ErrorDocument keeps the original status (unless it failed) */
+        if (rc >= 100) {
+            r->status = r->original_status;
+            body_reset(r);
+            const char *body = rl_http_error_page(r, r->original_status);
+            r->content_type = "text/html; charset=iso-8859-1";
+            rl_req_body_mem(r, body, strlen(body));
+            r->body_len = strlen(body);
+            r->handler_done = true;
+            return RL_DONE;
+        }
+        r->status = r->original_status;
+        r->handler_done = true;
+        return RL_DONE;
+    }
+    finish_phases(r, rc);
+    r->handler_done = true;
+    return RL_DONE;
+}
+
+void rl_req_process(rl_request_t *r)
+{
+    body_reset(r);
+    r->status = 200;
+    r->dir = r->server->lookup_defaults;
+    int rc = run_phases(r);
+    finish_phases(r, rc);
+}

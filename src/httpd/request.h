@@ -1,0 +1,155 @@
+/* A request and the response being produced for it.
+ *
+ * A request lives in its own arena, emptied when the response has been
+ * sent. Handlers describe the response as a status, header lists and a
+ * queue of body chunks (memory or file ranges); the connection drains the
+ * queue with writev/sendfile as the socket allows. */
+#ifndef RL_REQUEST_H
+#define RL_REQUEST_H
+
+#include <sys/stat.h>
+#include <time.h>
+#include "core/buf.h"
+#include "http/parser.h"
+#include "httpd/httpd.h"
+
+typedef struct rl_conn_s rl_conn_t;
+
+typedef struct rl_hdr_s {
+    const char *name;
+    const char *value;
+    struct rl_hdr_s *next;
+} rl_hdr_t;
+
+typedef struct {
+    rl_hdr_t *head, *tail;
+} rl_hdrs_t;
+
+/* A piece of the response body. */
+typedef struct rl_chunk_s {
+    const char *data;          /* memory chunk, or NULL for a file chunk */
+    int fd;                    /* file chunk: fd owned by the request (cleanup) */
+    uint64_t off, len;
+    struct rl_chunk_s *next;
+} rl_chunk_t;
+
+enum {
+    RL_M_GET, RL_M_HEAD, RL_M_POST, RL_M_PUT, RL_M_DELETE, RL_M_CONNECT,
+    RL_M_OPTIONS, RL_M_TRACE, RL_M_PATCH, RL_M_PROPFIND, RL_M_PROPPATCH,
+    RL_M_MKCOL, RL_M_COPY, RL_M_MOVE, RL_M_LOCK, RL_M_UNLOCK, RL_M_OTHER
+};
+
+struct rl_request_s {
+    rl_arena_t *arena;
+    rl_conn_t *conn;
+    rl_config_t *cf;
+    rl_server_t *server;        /* the virtual host */
+    rl_dirconf_t *dir;          /* per-directory configuration after the walks */
+    struct timespec start;
+
+    /* the request as received */
+    const char *the_request;    /* request line, for %r and logs */
+    const char *method;
+    int method_id;
+    int version;                /* 10 or 11 */
+    const char *protocol;       /* "HTTP/1.1" */
+    const char *unparsed_uri;   /* target as sent: REQUEST_URI */
+    const char *uri;            /* decoded, normalised path */
+    const char *args;           /* query string without '?', NULL when none */
+    const char *hostname;       /* Host without port, lowercase */
+    int host_port;              /* Host's port, 0 when none */
+    rl_http_header_t *headers;
+    unsigned nheaders;
+    bool asterisk;              /* "OPTIONS *" */
+
+    /* request body */
+    bool chunked;
+    uint64_t content_length;    /* when !chunked */
+    bool expect_continue;
+    bool body_pending;          /* body bytes remain to be read or discarded */
+
+    /* mapping */
+    const char *filename;       /* the file the URI maps to */
+    const char *path_info;
+    const char *canonical_dir;  /* directory used for the walk */
+    struct stat finfo;
+    bool finfo_ok;              /* stat succeeded */
+    const char *content_type;
+    const char *handler;
+    const char *doc_root;       /* DocumentRoot used for the mapping */
+    int redirects;              /* internal redirects so far */
+    bool in_error_redirect;     /* serving an ErrorDocument */
+    int original_status;        /* the status an ErrorDocument answers for */
+    bool handler_done;          /* the response is complete in <r> */
+    const char *prev_status_line;
+
+    /* the response */
+    int status;
+    rl_hdrs_t out;              /* sent on success */
+    rl_hdrs_t err_out;          /* sent always (Apache's err_headers_out) */
+    rl_chunk_t *body, **body_tail;
+    uint64_t body_len;          /* announced Content-Length when known */
+    bool header_only;           /* HEAD */
+    bool keepalive;             /* the response allows another request */
+    bool close_after;           /* close once sent (errors that desync) */
+    uint64_t bytes_sent;        /* body bytes written, for %B/%b */
+    uint64_t head_bytes;        /* request head size, for %I */
+    rl_hdrs_t env;              /* Apache's subprocess_env (SetEnv, SetEnvIf, ...) */
+    rl_hdrs_t notes;
+};
+
+/* Header list helpers: names compare case-insensitively. */
+void rl_hdrs_add(rl_arena_t *a, rl_hdrs_t *h, const char *name, const char *value);
+void rl_hdrs_set(rl_arena_t *a, rl_hdrs_t *h, const char *name, const char *value);
+const char *rl_hdrs_get(const rl_hdrs_t *h, const char *name);
+void rl_hdrs_unset(rl_hdrs_t *h, const char *name);
+
+/* The request header <name> (first occurrence), or NULL. */
+const char *rl_req_header(const rl_request_t *r, const char *name);
+
+/* Appends body chunks. The file chunk's fd becomes the request's (closed
+ * with the arena). */
+void rl_req_body_mem(rl_request_t *r, const char *data, size_t len);
+void rl_req_body_file(rl_request_t *r, int fd, uint64_t off, uint64_t len);
+
+/* Opens <path> read-only; the fd closes with the request. -1 + errno. */
+int rl_req_open_file(rl_request_t *r, const char *path);
+
+/* The default handler: static files (GET/HEAD/POST), OPTIONS, 405/501. */
+int rl_static_handler(rl_request_t *r);
+
+/* Apache's canned HTML page for <status> (arena string). */
+const char *rl_http_error_page(rl_request_t *r, int status);
+
+/* Prepares an error response with Apache's body for <status> (and the
+ * ErrorDocument of the per-dir configuration if any). Returns RL_DONE. */
+int rl_req_error(rl_request_t *r, int status);
+
+/* Prepares a redirect to <location> with <status> (3xx). Returns RL_DONE. */
+int rl_req_redirect(rl_request_t *r, int status, const char *location);
+
+/* Restarts processing of <r> for <uri> (a local path, may carry a query
+ * that replaces the current one), as Apache's internal redirect. With
+ * <is_error>, the original status is kept for the REDIRECT_* variables.
+ * Returns RL_DONE, or 500 when the redirect limit (10) is reached. */
+int rl_req_internal_redirect(rl_request_t *r, const char *uri, bool is_error);
+
+/* Runs the request phases (vhost already chosen): URI mapping, walks,
+ * access, type, handler. The response is left in <r> ready to send. */
+void rl_req_process(rl_request_t *r);
+
+/* Logs an error about <r> into its server's error log, with the client. */
+void rl_req_log(rl_request_t *r, int level, const char *module, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The client's and the local address of the request's connection. */
+const rl_sockaddr_t *rl_req_peer(const rl_request_t *r);
+const rl_sockaddr_t *rl_req_local(const rl_request_t *r);
+
+/* The server's canonical name and port for self-referential URLs. */
+const char *rl_req_server_name(const rl_request_t *r);
+int rl_req_server_port(const rl_request_t *r);
+/* "http://host[:port]" for building absolute redirects. */
+const char *rl_req_self_url(rl_request_t *r, const char *path);
+
+#endif
