@@ -46,11 +46,19 @@ static const rl_cmd_t *find_cmd(const char *name, rl_module_t **mod)
     return NULL;
 }
 
+/* A configuration without any LoadModule line gets every module relais has,
+ * like a statically built Apache; once one LoadModule is seen, modules count
+ * only when loaded, as in Debian's trees (a2enmod/a2dismod keep meaning). */
+bool rl_module_active(const rl_config_t *cf, const rl_module_t *m)
+{
+    return m->always || cf->loaded[m->index] || (!cf->any_loadmodule && !m->optional_mpm);
+}
+
 static bool hook_module_loaded(void *ctx, const char *name)
 {
     rl_config_t *cf = ctx;
     rl_module_t *m = rl_module_find(name);
-    return m && (m->always || cf->loaded[m->index]);
+    return m && rl_module_active(cf, m);
 }
 
 static const char *hook_load_module(void *ctx, const char *name, const char *path)
@@ -63,6 +71,7 @@ static const char *hook_load_module(void *ctx, const char *name, const char *pat
             "Can't load module %s: relais has no such built-in module "
             "(relaisd -M lists the modules it has)", name);
     cf->loaded[m->index] = true;
+    cf->any_loadmodule = true;
     return NULL;
 }
 
@@ -352,7 +361,7 @@ static const char *run_directive(rl_conf_state_t *st, const rl_conf_node_t *n)
     char name[128];
     snprintf(name, sizeof(name), "%s%s", n->section ? "<" : "", n->name);
     const rl_cmd_t *cmd = find_cmd(name, &mod);
-    if (cmd == NULL || !(mod->always || st->cf->loaded[mod->index]))
+    if (cmd == NULL || !rl_module_active(st->cf, mod))
         return invalid_command(st, name, cmd ? mod : NULL);
     rl_cmd_parms_t p = {
         .cmd = cmd, .arena = st->cf->arena, .file = n->file, .line = n->line,
@@ -519,7 +528,7 @@ static const char *post_config(rl_config_t *cf)
     for (rl_server_t *s = main; s; s = s->next) {
         for (unsigned i = 0; i < rl_nmodules; i++) {
             rl_module_t *m = rl_modules[i];
-            if (m->post_config && (m->always || cf->loaded[i])) {
+            if (m->post_config && rl_module_active(cf, m)) {
                 const char *err = m->post_config(cf, s);
                 if (err)
                     return err;

@@ -55,6 +55,9 @@ rl_dirconf_t *rl_dirconf_merge(rl_arena_t *a, const rl_dirconf_t *base, const rl
 /* Finds a module by its Apache name: "mod_mime.c", "mime_module" or "mime". */
 rl_module_t *rl_module_find(const char *name);
 
+/* Is <m> part of the configuration (built in statically or loaded)? */
+bool rl_module_active(const rl_config_t *cf, const rl_module_t *m);
+
 /* Resolves <path> against the server root unless absolute (arena copy). */
 const char *rl_config_path(rl_config_t *cf, const char *path);
 

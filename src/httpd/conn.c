@@ -45,7 +45,8 @@ struct rl_conn_s {
     rl_worker_t *w;
     rl_conn_t *prev, *next;
     rl_sockaddr_t peer, local;
-    char *peer_str;              /* formatted on demand, in the arena */
+    char *peer_str;              /* "ip:port", formatted on demand */
+    char *peer_ip;
     char *local_str;
     rl_buf_t in;                 /* request bytes; released when idle */
     rl_buf_t out;                /* response head; released when idle */
@@ -92,6 +93,13 @@ const char *rl_conn_peer_str(rl_conn_t *c)
     if (c->peer_str == NULL)
         c->peer_str = addr_str(c, &c->peer, true);
     return c->peer_str;
+}
+
+const char *rl_conn_peer_ip(rl_conn_t *c)
+{
+    if (c->peer_ip == NULL)
+        c->peer_ip = addr_str(c, &c->peer, false);
+    return c->peer_ip;
 }
 
 const char *rl_conn_local_str(rl_conn_t *c)
@@ -145,6 +153,7 @@ static void conn_close(rl_conn_t *c)
     rl_buf_release(&c->in);
     rl_buf_release(&c->out);
     free(c->peer_str);
+    free(c->peer_ip);
     free(c->local_str);
     if (c->prev) c->prev->next = c->next;
     else w->conns = c->next;
@@ -370,9 +379,14 @@ static ssize_t fill(rl_conn_t *c, size_t limit)
     if (!rl_buf_reserve(&c->in, rl_buf_room(&c->in) ? 0 : 4096, limit) ||
         rl_buf_room(&c->in) == 0)
         return -2;
-    ssize_t n = recv(c->io.fd, rl_buf_tail(&c->in), rl_buf_room(&c->in), 0);
+    size_t room = rl_buf_room(&c->in);
+    ssize_t n = recv(c->io.fd, rl_buf_tail(&c->in), room, 0);
     if (n > 0) {
         c->in.len += (size_t)n;
+        /* less than asked: the socket is drained (as nginx assumes with
+         * edge-triggered epoll), no need for a recv that says EAGAIN */
+        if ((size_t)n < room)
+            c->rev.ready = 0;
         return n;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -438,20 +452,28 @@ static void keepalive_read(rl_event_t *ev)
         conn_close(c);
         return;
     }
-    /* peek without a buffer: an idle connection that closes costs nothing */
-    char probe;
-    ssize_t n = recv(c->io.fd, &probe, 1, MSG_PEEK);
+    /* read straight into a buffer: given back at once when nothing came */
+    if (!rl_buf_reserve(&c->in, HEAD_BUF_INITIAL, 0)) {
+        conn_close(c);
+        return;
+    }
+    size_t room = rl_buf_room(&c->in);
+    ssize_t n = recv(c->io.fd, rl_buf_tail(&c->in), room, 0);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
         conn_close(c);
         return;
     }
     if (n < 0) {
         ev->ready = 0;
+        rl_buf_release(&c->in);
         return;
     }
+    c->in.len += (size_t)n;
+    if ((size_t)n < room)
+        ev->ready = 0;
     rl_timer_del(c->w->loop, ev);
     c->head_started = rl_loop_now(c->w->loop);
-    c->head_bytes = 0;
+    c->head_bytes = (uint64_t)n;
     ev->handler = read_head;
     head_timer(c);
     read_head(ev);
@@ -993,7 +1015,11 @@ static void finish_request(rl_conn_t *c)
     rl_request_t *r = c->r;
     rl_log_config_request(r);
     if (c->closing) {
-        linger_close(c);
+        /* lingering is for a client that may still be sending */
+        if (r->close_after || r->body_pending || rl_buf_unread(&c->in))
+            linger_close(c);
+        else
+            conn_close(c);
         return;
     }
     if (r->body_pending) {

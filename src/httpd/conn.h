@@ -37,7 +37,8 @@ void rl_worker_close_all(rl_worker_t *w);
 /* Accessors used by modules and logs. */
 const rl_sockaddr_t *rl_conn_peer(const rl_conn_t *c);
 const rl_sockaddr_t *rl_conn_local(const rl_conn_t *c);
-const char *rl_conn_peer_str(rl_conn_t *c);
+const char *rl_conn_peer_str(rl_conn_t *c);   /* "ip:port" */
+const char *rl_conn_peer_ip(rl_conn_t *c);
 const char *rl_conn_local_str(rl_conn_t *c);
 unsigned rl_conn_keepalives(const rl_conn_t *c);
 uint64_t rl_conn_response_bytes(const rl_conn_t *c);
@@ -53,6 +54,8 @@ rl_server_t *rl_vhost_select(rl_config_t *cf, const rl_sockaddr_t *local, const 
 int rl_req_conditional(rl_request_t *r, const char *etag);
 
 void rl_log_config_request(rl_request_t *r);
+/* Writes the access-log lines still pending in this process. */
+void rl_log_config_flush(void);
 
 /* TRACE: the response echoes the request head parsed by <p>. */
 void rl_req_trace(rl_request_t *r, const rl_http_request_parser_t *p);

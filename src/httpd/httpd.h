@@ -41,6 +41,7 @@ typedef struct {
 struct rl_module_s {
     const char *name;            /* "mime" for mime_module / mod_mime.c */
     bool always;                 /* compiled into Apache statically: needs no LoadModule */
+    bool optional_mpm;           /* an MPM relais replaces: never active unless loaded */
     const rl_cmd_t *cmds;
     void *(*create_server)(rl_arena_t *a);
     void *(*merge_server)(rl_arena_t *a, void *base, void *add);
@@ -145,6 +146,7 @@ struct rl_config_s {
     const char *ignored;            /* directives accepted and ignored, for -t */
     bool loaded[RL_MAX_MODULES];
     bool open_logs;                 /* false for -t: check only */
+    bool any_loadmodule;            /* a LoadModule line was read */
     rl_conf_node_t *tree;
     unsigned nsections;
     struct rl_dircache_s *dircache; /* merged per-dir configurations */

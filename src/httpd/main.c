@@ -134,7 +134,7 @@ static void dump(rl_config_t *cf, cli_t *c)
     if (c->dump_modules) {
         printf("Loaded Modules:\n");
         for (unsigned i = 0; i < rl_nmodules; i++)
-            if (rl_modules[i]->always || cf->loaded[i])
+            if (rl_module_active(cf, rl_modules[i]))
                 printf(" %s_module (%s)\n", rl_modules[i]->name,
                        rl_modules[i]->always ? "static" : "shared");
     }
@@ -170,6 +170,12 @@ static void drop_privileges(rl_config_t *cf)
     }
 }
 
+static void flush_logs(rl_loop_t *l, void *data)
+{
+    (void)l; (void)data;
+    rl_log_config_flush();
+}
+
 static int worker_run(rl_config_t *cf, bool drop)
 {
     rl_signal_reset_child();
@@ -190,7 +196,9 @@ static int worker_run(rl_config_t *cf, bool drop)
                      "the listening sockets");
         return 1;
     }
+    rl_loop_set_before_sleep(w->loop, flush_logs, NULL);
     rl_loop_run(w->loop);
+    rl_log_config_flush();
     return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <unistd.h>
 #include "http/uri.h"
+#include "httpd/config.h"
 #include "httpd/conn.h"
 #include "httpd/dircache.h"
 #include "httpd/request.h"
@@ -390,7 +391,7 @@ static int translate(rl_request_t *r)
 {
     for (unsigned i = 0; i < rl_nmodules; i++) {
         rl_module_t *m = rl_modules[i];
-        if (!m->translate || !(m->always || r->cf->loaded[i]))
+        if (!m->translate || !rl_module_active(r->cf, m))
             continue;
         int rc = m->translate(r);
         if (rc != RL_DECLINED)
@@ -413,7 +414,7 @@ static int run_hook(rl_request_t *r, size_t off, bool first)
     for (unsigned i = 0; i < rl_nmodules; i++) {
         rl_module_t *m = rl_modules[i];
         hook_cb h = *(hook_cb *)((char *)m + off);
-        if (!h || !(m->always || r->cf->loaded[i]))
+        if (!h || !rl_module_active(r->cf, m))
             continue;
         int rc = h(r);
         if (rc == RL_OK && first)

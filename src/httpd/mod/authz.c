@@ -227,7 +227,7 @@ static az_result_t eval(rl_request_t *r, const az_t *z)
             return v == AZ_GRANTED ? AZ_DENIED : AZ_NEUTRAL;
         return v;
     }
-    bool any_granted = false, any_denied = false, all_neutral = true;
+    bool any_denied = false, all_neutral = true;
     for (const az_t *c = z->children; c; c = c->next) {
         az_result_t v = eval(r, c);
         if (z->kind == AZ_ALL && v == AZ_DENIED)
@@ -237,7 +237,6 @@ static az_result_t eval(rl_request_t *r, const az_t *z)
                 return AZ_GRANTED;
             return AZ_DENIED;       /* RequireNone: a match denies */
         }
-        any_granted |= v == AZ_GRANTED;
         any_denied |= v == AZ_DENIED;
         all_neutral &= v == AZ_NEUTRAL;
     }

@@ -36,8 +36,29 @@ typedef struct custom_log_s {
     const char *env;           /* env=VAR / env=!VAR condition */
     bool env_negate;
     rl_log_t *log;
+    rl_buf_t pending;          /* lines not written yet (this process's) */
+    struct custom_log_s *dirty_next;
+    bool dirty;
     struct custom_log_s *next;
 } custom_log_t;
+
+/* Logs with pending lines. Lines are written when the worker's loop is
+ * about to sleep, or once 32 KiB are pending: under load one write(2)
+ * carries many lines, and an idle server has written everything. */
+static custom_log_t *dirty_logs;
+#define PENDING_MAX (32 * 1024)
+
+void rl_log_config_flush(void)
+{
+    while (dirty_logs) {
+        custom_log_t *l = dirty_logs;
+        dirty_logs = l->dirty_next;
+        l->dirty = false;
+        if (l->pending.len)
+            rl_log_write_raw(l->log, l->pending.data, l->pending.len);
+        rl_buf_clear(&l->pending);
+    }
+}
 
 typedef struct {
     named_t *formats;
@@ -296,7 +317,7 @@ static void put_item(rl_buf_t *b, rl_request_t *r, const item_t *it)
 {
     char tmp[64];
     switch (it->code) {
-    case 'a': case 'h': rl_buf_append_c(b, rl_conn_peer_str(r->conn)); break;
+    case 'a': case 'h': rl_buf_append_c(b, rl_conn_peer_ip(r->conn)); break;
     case 'A': rl_buf_append_c(b, rl_conn_local_str(r->conn)); break;
     case 'b': if (r->bytes_sent) rl_buf_appendf(b, "%llu", (unsigned long long)r->bytes_sent);
               else rl_buf_append(b, "-", 1);
@@ -376,15 +397,21 @@ void rl_log_config_request(rl_request_t *r)
     logcfg_srv_t *s = RL_SRV_CONF(r->server, rl_log_config_module);
     if (s == NULL || s->logs == NULL)
         return;
-    rl_buf_t *b = rl_conn_scratch(r->conn);
     for (custom_log_t *l = s->logs; l; l = l->next) {
         if (l->log == NULL)
             continue;
         if (l->env && (rl_hdrs_get(&r->env, l->env) != NULL) == l->env_negate)
             continue;
-        rl_buf_clear(b);
-        render(b, r, l->fmt);
-        rl_log_write_raw(l->log, b->data, b->len);
+        render(&l->pending, r, l->fmt);
+        if (!l->dirty) {
+            l->dirty = true;
+            l->dirty_next = dirty_logs;
+            dirty_logs = l;
+        }
+        if (l->pending.len >= PENDING_MAX) {
+            rl_log_write_raw(l->log, l->pending.data, l->pending.len);
+            rl_buf_clear(&l->pending);
+        }
     }
 }
 
