@@ -129,15 +129,8 @@ static void by_extensions(rl_request_t *r, const mime_dir_t *d, const char **typ
         size_t n = end ? (size_t)(end - ext) : strlen(ext);
         bool found;
         const char *t = map_lookup(d->types, ext, n, &found);
-        if (!found && r->cf->mime) {
-            char tmp[128];
-            if (n + 2 < sizeof(tmp)) {
-                tmp[0] = '.';
-                memcpy(tmp + 1, ext, n);
-                tmp[n + 1] = '\0';
-                t = rl_mime_lookup(r->cf->mime, rl_str(tmp, n + 1));
-            }
-        }
+        if (!found && r->cf->mime)
+            t = rl_mime_lookup_ext(r->cf->mime, rl_str(ext, n));
         if (t)
             *type = t;
         const char *h = map_lookup(d->handlers, ext, n, &found);
