@@ -27,7 +27,7 @@
 
 #define HEAD_BUF_INITIAL 2048
 #define MAX_HEADERS_CAP 1000
-#define FREE_ARENAS_MAX 64
+#define FREE_ARENAS_MAX 16
 #define LINGER_MS 2000
 #define ACCEPT_BATCH 64
 
@@ -226,7 +226,8 @@ static void conn_open(rl_worker_t *w, int fd, const rl_sockaddr_t *peer)
     c->io.read = &c->rev;
     c->io.write = &c->wev;
     c->rev.data = c->wev.data = c;
-    c->rev.handler = read_head;
+    /* like an idle keep-alive connection: no buffer until bytes arrive */
+    c->rev.handler = keepalive_read;
     c->wev.handler = noop;
     c->next = w->conns;
     if (w->conns)
@@ -242,7 +243,7 @@ static void conn_open(rl_worker_t *w, int fd, const rl_sockaddr_t *peer)
     rl_timer_add(w->loop, &c->rev, (uint64_t)s->rt_header * 1000);
     /* data usually comes with the connection: try at once */
     c->rev.ready = 1;
-    read_head(&c->rev);
+    keepalive_read(&c->rev);
 }
 
 static void accept_ready(rl_event_t *ev)
@@ -571,8 +572,11 @@ static int check_head(rl_conn_t *c, rl_request_t *r)
         return 400;
     rl_str_t path, query, authority;
     int form = rl_uri_split(p->target, &path, &query, &authority);
-    if (r->method_id == RL_M_CONNECT)
+    if (r->method_id == RL_M_CONNECT) {
+        /* no proxy here: the default handler's answer, as Apache's */
+        rl_hdrs_set(r->arena, &r->err_out, "Allow", "GET,POST,OPTIONS,HEAD,TRACE");
         return 405;
+    }
     if (form < 0)
         return -form;
     if (form == RL_URI_ASTERISK && r->method_id != RL_M_OPTIONS)
@@ -664,7 +668,7 @@ static void process_head(rl_conn_t *c, size_t head_len)
         return;
     }
     if (r->asterisk) {
-        rl_hdrs_set(r->arena, &r->out, "Allow", "GET,POST,OPTIONS,HEAD");
+        /* Apache answers "OPTIONS *" with a bare 200 (no Allow) */
         r->status = 200;
         r->dir = r->server->lookup_defaults;
     } else if (r->method_id == RL_M_TRACE) {
@@ -751,7 +755,9 @@ static bool wants_keepalive(rl_conn_t *c, rl_request_t *r)
     const rl_server_t *s = r->server;
     if (r->close_after || c->w->stopping || !s->keepalive || drops_connection(r->status))
         return false;
-    if (s->max_keepalive_requests > 0 && c->requests >= (unsigned)s->max_keepalive_requests)
+    /* Apache counts the keep-alives after the first request: with
+     * MaxKeepAliveRequests N a connection carries N + 1 requests */
+    if (s->max_keepalive_requests > 0 && c->requests > (unsigned)s->max_keepalive_requests)
         return false;
     const char *conn = rl_req_header(r, "Connection");
     if (conn && rl_str_has_token(rl_str_c(conn), "close"))
@@ -781,8 +787,8 @@ static void build_head(rl_conn_t *c, rl_request_t *r)
 {
     rl_buf_t *b = &c->out;
     rl_buf_clear(b);
-    rl_buf_appendf(b, "%s %s\r\n", r->version == 10 ? "HTTP/1.0" : "HTTP/1.1",
-                   rl_http_status_line(r->status));
+    /* Apache answers HTTP/1.0 requests with HTTP/1.1 too (RFC 9110 2.5) */
+    rl_buf_appendf(b, "HTTP/1.1 %s\r\n", rl_http_status_line(r->status));
     put_header(b, "Date", rl_http_date_now(rl_loop_time(c->w->loop)));
     put_header(b, "Server", r->cf->server_banner);
     bool is_error = r->status >= 300 && r->out.head == NULL;
@@ -797,10 +803,13 @@ static void build_head(rl_conn_t *c, rl_request_t *r)
         if (r->status != 304)
             rl_buf_appendf(b, "Content-Length: %llu\r\n", (unsigned long long)r->body_len);
     if (r->keepalive) {
-        if (r->version < 11 || true) {
+        /* as Apache: Keep-Alive and Connection only to a client that sent
+         * the keep-alive token (an HTTP/1.1 client needs neither) */
+        const char *conn = rl_req_header(r, "Connection");
+        if (conn && rl_str_has_token(rl_str_c(conn), "keep-alive")) {
             const rl_server_t *s = r->server;
             long left = s->max_keepalive_requests > 0
-                      ? (long)s->max_keepalive_requests - (long)c->requests : 0;
+                      ? (long)s->max_keepalive_requests - (long)c->requests + 1 : 0;
             if (s->max_keepalive_requests > 0)
                 rl_buf_appendf(b, "Keep-Alive: timeout=%lld, max=%ld\r\n",
                                (long long)(s->keepalive_timeout_ms / 1000), left);
@@ -1036,6 +1045,20 @@ static void finish_request(rl_conn_t *c)
     next_request(c);
 }
 
+/* The request line as c->in holds it now. The parser's view of it is not
+ * used: it may point into an earlier buffer that has grown (and moved)
+ * since the request line was parsed. */
+static char *buffered_request_line(rl_conn_t *c)
+{
+    const char *p = rl_buf_head(&c->in), *end = p + rl_buf_unread(&c->in);
+    while (p < end && (*p == '\r' || *p == '\n'))
+        p++;
+    const char *e = p;
+    while (e < end && *e != '\r' && *e != '\n')
+        e++;
+    return rl_arena_strndup(c->arena, p, (size_t)(e - p));
+}
+
 /* Answers a request that could not be parsed and closes: the framing is
  * unknown, nothing after it can be trusted. */
 static void send_error_and_close(rl_conn_t *c, int status, const char *why)
@@ -1048,17 +1071,18 @@ static void send_error_and_close(rl_conn_t *c, int status, const char *why)
     r->method = "GET";
     r->version = c->parser->version == 10 ? 10 : 11;
     r->protocol = r->version == 10 ? "HTTP/1.0" : "HTTP/1.1";
-    if (c->parser->request_line.p && status != 414) {
-        r->the_request = rl_arena_strndup(r->arena, c->parser->request_line.p,
-                                          c->parser->request_line.len);
-    } else if (status == 408) {
+    if (c->parser->request_line.p && status != 414 && rl_buf_unread(&c->in))
+        r->the_request = buffered_request_line(c);
+    else
         r->the_request = "-";
-    } else {
-        r->the_request = "-";
-    }
     if (why)
         rl_log_error(r->server->error_log, RL_LOG_INFO, "core", rl_conn_peer_str(c),
                      "AH00567: %s", why);
+    /* the two limits whose reason Apache puts on its 400 page */
+    if (why && status == 400 &&
+        (strcmp(why, "Size of a request header field exceeds server limit.") == 0 ||
+         strcmp(why, "The number of request header fields exceeds this server's limit.") == 0))
+        rl_hdrs_set(r->arena, &r->notes, "error-notes", why);
     rl_buf_clear(&c->in);
     early_error(c, r, status);
 }

@@ -9,6 +9,7 @@
  * connection is refused while workers change. */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,10 +171,19 @@ static void drop_privileges(rl_config_t *cf)
     }
 }
 
-static void flush_logs(rl_loop_t *l, void *data)
+/* Before the loop sleeps: write the pending access-log lines, and at most
+ * once a second give the memory of finished requests back to the system
+ * (a burst of requests must not stay in the worker's footprint). */
+static void before_sleep(rl_loop_t *l, void *data)
 {
-    (void)l; (void)data;
+    static uint64_t last_trim;
+    (void)data;
     rl_log_config_flush();
+    uint64_t now = rl_loop_now(l);
+    if (now - last_trim >= 1000) {
+        last_trim = now;
+        malloc_trim(0);
+    }
 }
 
 static int worker_run(rl_config_t *cf, bool drop)
@@ -196,7 +206,7 @@ static int worker_run(rl_config_t *cf, bool drop)
                      "the listening sockets");
         return 1;
     }
-    rl_loop_set_before_sleep(w->loop, flush_logs, NULL);
+    rl_loop_set_before_sleep(w->loop, before_sleep, NULL);
     rl_loop_run(w->loop);
     rl_log_config_flush();
     return 0;
@@ -455,6 +465,8 @@ static int master_run(cli_t *cli, rl_config_t *cf)
     wait_children(&m);
     unlink(pidfile_path(m.cf));
     rl_config_free(m.cf);
+    free(m.workers);
+    free(m.old);
     return 0;
 }
 

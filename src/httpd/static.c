@@ -107,7 +107,7 @@ static int send_ranges(rl_request_t *r, int fd, const char *type)
 
 static int not_found(rl_request_t *r)
 {
-    rl_req_log(r, RL_LOG_ERR, "core", "AH00128: File does not exist: %s", r->filename);
+    rl_req_log(r, RL_LOG_INFO, "core", "AH00128: File does not exist: %s", r->filename);
     return 404;
 }
 
