@@ -276,6 +276,8 @@ static void accept_ready(rl_event_t *ev)
 int rl_worker_listen(rl_worker_t *w)
 {
     for (rl_listener_t *ls = w->cf->listeners; ls; ls = ls->next) {
+        if (ls->fd < 0)
+            continue;   /* covered by another listener */
         wlistener_t *wl = rl_xcalloc(1, sizeof(*wl));
         wl->ls = ls;
         wl->w = w;

@@ -264,6 +264,13 @@ static const char *open_listeners(rl_config_t *cf, rl_config_t *old, char *err, 
     if (cf->listeners == NULL)
         return "AH00015: Unable to open logs / no listening sockets available, shutting down";
     for (rl_listener_t *l = cf->listeners; l; l = l->next) {
+        /* "Listen 80" is [::]:80, which takes IPv4 too: a later
+         * "Listen 0.0.0.0:80" is already served (Apache skips it too) */
+        bool covered = false;
+        for (rl_listener_t *e = cf->listeners; e != l && !covered; e = e->next)
+            covered = e->fd >= 0 && rl_sock_listen_covers(&e->addr, &l->addr);
+        if (covered)
+            continue;
         for (rl_listener_t *o = old ? old->listeners : NULL; o; o = o->next) {
             if (o->fd >= 0 && rl_sockaddr_ip_equal(&o->addr, &l->addr) &&
                 rl_sockaddr_port(&o->addr) == rl_sockaddr_port(&l->addr)) {
@@ -512,6 +519,10 @@ int main(int argc, char **argv)
 {
     cli_t cli = { 0 };
     parse_cli(&cli, argc, argv);
+    /* the daemon chdirs to "/": later reloads need absolute paths */
+    char root[4096];
+    if (cli.conf.server_root && realpath(cli.conf.server_root, root))
+        cli.conf.server_root = root;
     char err[4096];
     if (cli.signal && strcmp(cli.signal, "start") != 0)
         return send_signal(&cli, cli.signal);
