@@ -1,0 +1,587 @@
+#!/usr/bin/env bash
+# relais side-by-side benchmark: relaisd, nginx and Apache (event MPM) serve
+# the same 1 KB file from temporary configurations on free loopback ports, in
+# one run. See bench/README.md for the method.
+#
+#   bench/run.sh [BUILD_DIR] [--record] [--quick]      (`make bench` passes "build")
+#     --record  append a dated section to bench/RESULTS.md
+#     --quick   3 s runs and 1,000 idle connections (a smoke test of the script)
+#   Environment: DURATION (10) WARMUP (2) CONNS (50) IDLE_N (5000) HOLD (5)
+#                SERVERS ("relaisd nginx apache") KEEP=1 (keep the temp dir)
+#                RELAISD_EXTRA (directives appended to relaisd's config)
+#
+# Servers are started and stopped by PID from a temp prefix (never service or
+# systemctl, never port 80), on 127.0.0.1 only. Every step is bounded; a
+# watchdog ends the run after 170 s.
+set -uo pipefail
+
+cd "$(dirname "$0")/.." || exit 1
+ROOT=$(pwd)
+BUILD=build
+RECORD=0
+for a in "$@"; do
+    case $a in
+        --record) RECORD=1 ;;
+        --quick) DURATION=${DURATION:-3}; WARMUP=${WARMUP:-1}; IDLE_N=${IDLE_N:-1000} ;;
+        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -*) echo "bench: unknown option $a" >&2; exit 2 ;;
+        *) BUILD=$a ;;
+    esac
+done
+case $BUILD in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-2}
+CONNS=${CONNS:-50}
+IDLE_N=${IDLE_N:-5000}
+HOLD=${HOLD:-5}
+SERVERS=${SERVERS:-relaisd nginx apache}
+IDLE_KA=60          # keep-alive timeout of the idle-connection phase
+PY=/usr/bin/python3
+
+for tool in wrk nginx apache2 cc "$PY"; do
+    if ! command -v "$tool" >/dev/null 2>&1 && [ ! -x "/usr/sbin/$tool" ]; then
+        echo "bench: $tool is missing: run scripts/deps.sh bench" >&2
+        exit 1
+    fi
+done
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+APACHE=$(command -v apache2 || echo /usr/sbin/apache2)
+
+T=$(mktemp -d /tmp/relais-bench.XXXXXX)
+chmod 755 "$T"
+RESULTS=$T/results
+COMMANDS=$T/commands
+: >"$RESULTS"
+: >"$COMMANDS"
+MASTERS=()          # pids of the servers we started
+
+log() { printf '%s\n' "$*" >&2; }
+put() { printf '%s %s %s\n' "$1" "$2" "$3" >>"$RESULTS"; }
+cmd() { printf '%s\n' "$*" >>"$COMMANDS"; }
+
+# Every live process below <pid> (children, grandchildren).
+descendants() {
+    ps -e -o pid=,ppid= | awk -v root="$1" '
+        { parent[$1] = $2 }
+        END { n = 1; todo[1] = root
+              while (n > 0) { p = todo[n--]
+                  for (c in parent) if (parent[c] == p) { print c; todo[++n] = c } } }'
+}
+
+# Stops the server whose master is <pid>: SIGTERM, 10 s, then SIGKILL to it
+# and to the processes it had below it.
+stop_server() {
+    local pid=$1 kids i
+    kill -0 "$pid" 2>/dev/null || return 0
+    kids=$(descendants "$pid")
+    kill -TERM "$pid" 2>/dev/null
+    for ((i = 0; i < 100; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" $kids 2>/dev/null
+    wait "$pid" 2>/dev/null
+    for ((i = 0; i < 20; i++)); do
+        local alive=""
+        for k in $kids; do kill -0 "$k" 2>/dev/null && alive=1; done
+        [ -z "$alive" ] && break
+        sleep 0.1
+    done
+    return 0
+}
+
+cleanup() {
+    trap - EXIT INT TERM
+    [ -n "${WATCHDOG:-}" ] && kill "$WATCHDOG" 2>/dev/null
+    for p in "${MASTERS[@]}"; do stop_server "$p"; done
+    if [ "${KEEP:-0}" = 1 ]; then log "bench: kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'log "bench: interrupted"; exit 130' INT
+trap 'log "bench: stopped (watchdog or SIGTERM)"; exit 143' TERM
+( trap 'kill $sl 2>/dev/null; exit 0' TERM
+  sleep 170 & sl=$!; wait $sl && kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
+WATCHDOG=$!
+
+# The client and the servers need ~2 fds per idle connection plus slack.
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt 20000 ]; then
+    ulimit -Hn 20000 2>/dev/null
+    ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+fi
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((IDLE_N * 2 + 200)) ]; then
+    log "bench: ulimit -n is $(ulimit -n), too low for $IDLE_N connections"
+    exit 1
+fi
+
+PIN=""
+if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then PIN="taskset -c 1"; fi
+RUN_USER=""; RUN_GROUP=""
+if [ "$(id -u)" -eq 0 ]; then RUN_USER=www-data; RUN_GROUP=www-data; fi
+
+# The document root: the 1 KB file, readable by the servers' users.
+DOCROOT=$T/htdocs
+mkdir -p "$DOCROOT"
+head -c 1024 < <(yes 'relais benchmark 1 KiB file ..' | tr -d '\n') >"$DOCROOT/1k.bin"
+echo ok >"$DOCROOT/index.html"
+chmod -R a+rX "$DOCROOT"
+URL_PATH=/1k.bin
+
+IDLE_BIN=$T/idle_conns
+cc -O2 -std=c17 -Wall -Wextra -D_GNU_SOURCE -o "$IDLE_BIN" bench/idle_conns.c || exit 1
+
+free_port() {
+    "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# True if something listens on TCP <port> (from /proc: no probe request).
+listening() {
+    awk -v p="$(printf ':%04X' "$1")" \
+        '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }' \
+        /proc/net/tcp /proc/net/tcp6 2>/dev/null
+}
+
+# ------------------------------------------------------------------ configs
+# Each writes $T/<server>/<server>.conf for port $2 and keep-alive timeout $3
+# (seconds; "" for the server's stock default).
+
+conf_nginx() {
+    # the idle phase needs room for IDLE_N connections; else Debian's 768
+    local d=$T/nginx ka=${3:+keepalive_timeout $3s;} wc=${3:+10240}
+    mkdir -p "$d/tmp"
+    cat >"$d/nginx.conf" <<EOF
+# Debian's nginx.conf, minus TLS and includes, with tcp_nopush off
+${RUN_USER:+user $RUN_USER;}
+worker_processes 2;
+worker_rlimit_nofile 20000;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log warn;
+events { worker_connections ${wc:-768}; }
+http {
+    sendfile on;
+    tcp_nopush off;
+    types_hash_max_size 2048;
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log $d/access.log combined;
+    $ka
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    server {
+        listen 127.0.0.1:$2;
+        server_name localhost;
+        root $DOCROOT;
+    }
+}
+EOF
+    START_CMD=("$NGINX" -e "$d/error.log" -p "$d/" -c "$d/nginx.conf")
+}
+
+# Debian's default module set (a2enmod state of a fresh apache2 install).
+APACHE_MODS="mpm_event access_compat alias auth_basic authn_core authn_file authz_core
+             authz_host authz_user autoindex deflate dir env filter mime negotiation
+             reqtimeout setenvif status"
+
+conf_apache() {
+    local d=$T/apache m
+    mkdir -p "$d/run"
+    {
+        echo "# Debian's apache2.conf + default modules (event MPM at Debian's settings)"
+        for m in $APACHE_MODS; do
+            echo "Include /etc/apache2/mods-available/$m.load"
+            [ -f "/etc/apache2/mods-available/$m.conf" ] &&
+                echo "Include /etc/apache2/mods-available/$m.conf"
+        done
+        cat <<EOF
+ServerRoot $d
+DefaultRuntimeDir $d/run
+Mutex file:$d/run default
+PidFile $d/apache.pid
+Listen 127.0.0.1:$2
+ServerName localhost
+${RUN_USER:+User $RUN_USER}
+${RUN_GROUP:+Group $RUN_GROUP}
+Timeout 300
+KeepAlive On
+MaxKeepAliveRequests 100
+KeepAliveTimeout ${3:-5}
+HostnameLookups Off
+ErrorLog $d/error.log
+LogLevel warn
+LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
+CustomLog $d/access.log combined
+AccessFileName .htaccess
+<FilesMatch "^\.ht">
+    Require all denied
+</FilesMatch>
+<Directory />
+    Options FollowSymLinks
+    AllowOverride None
+    Require all denied
+</Directory>
+DocumentRoot $DOCROOT
+<Directory $DOCROOT>
+    Options Indexes FollowSymLinks
+    AllowOverride None
+    Require all granted
+</Directory>
+EOF
+    } >"$d/apache2.conf"
+    START_CMD=("$APACHE" -d "$d" -f "$d/apache2.conf" -DFOREGROUND)
+}
+
+# relaisd reads the same directives as Apache's config above (it is meant to
+# run unchanged on it); only the LoadModule lines are left out.
+conf_relaisd() {
+    local d=$T/relaisd
+    mkdir -p "$d"
+    cat >"$d/relaisd.conf" <<EOF
+ServerRoot $d
+PidFile $d/relaisd.pid
+Listen 127.0.0.1:$2
+ServerName localhost
+${RUN_USER:+User $RUN_USER}
+${RUN_GROUP:+Group $RUN_GROUP}
+# two worker processes, one per CPU
+StartServers 2
+Timeout 300
+KeepAlive On
+MaxKeepAliveRequests 100
+KeepAliveTimeout ${3:-5}
+HostnameLookups Off
+ErrorLog $d/error.log
+LogLevel warn
+LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
+CustomLog $d/access.log combined
+TypesConfig /etc/mime.types
+DirectoryIndex index.html
+<FilesMatch "^\.ht">
+    Require all denied
+</FilesMatch>
+<Directory />
+    Options FollowSymLinks
+    AllowOverride None
+    Require all denied
+</Directory>
+DocumentRoot $DOCROOT
+<Directory $DOCROOT>
+    Options Indexes FollowSymLinks
+    AllowOverride None
+    Require all granted
+</Directory>
+${RELAISD_EXTRA:-}
+EOF
+    START_CMD=("$BUILD/relaisd" -f "$d/relaisd.conf" -DFOREGROUND)
+}
+
+# ------------------------------------------------------------------ servers
+
+show_logs() {
+    local f
+    for f in "$T/$1/stderr" "$T/$1/error.log"; do
+        [ -s "$f" ] && { log "--- $f:"; tail -n 15 "$f" >&2; }
+    done
+    return 0
+}
+
+# start_server NAME PORT KA: writes the config, starts the server in the
+# foreground as our child, waits (10 s) until it listens. Sets SRV_PID.
+start_server() {
+    local name=$1 port=$2 i
+    "conf_$name" "$name" "$port" "${3:-}"
+    cmd "${START_CMD[*]}"
+    "${START_CMD[@]}" >>"$T/$name/stdout" 2>>"$T/$name/stderr" </dev/null &
+    SRV_PID=$!
+    MASTERS+=("$SRV_PID")
+    for ((i = 0; i < 100; i++)); do
+        if ! kill -0 "$SRV_PID" 2>/dev/null; then
+            log "bench: $name exited at start:"
+            show_logs "$name"
+            return 1
+        fi
+        listening "$port" && return 0
+        sleep 0.1
+    done
+    log "bench: $name not listening on $port after 10 s:"
+    show_logs "$name"
+    stop_server "$SRV_PID"
+    return 1
+}
+
+server_pids() { echo "$1"; descendants "$1"; }
+
+# Sum over the server's processes of Pss (smaps_rollup) and VmRSS, in kB.
+mem_kb() {
+    local pss=0 rss=0 n=0 p v
+    for p in $(server_pids "$1"); do
+        v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null) || true
+        [ -n "$v" ] && pss=$((pss + v))
+        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null) || true
+        [ -n "$v" ] && { rss=$((rss + v)); n=$((n + 1)); }
+    done
+    echo "$pss $rss $n"
+}
+
+# CPU clock ticks used by the server so far: the master (with its reaped
+# children) plus each live process below it.
+cpu_ticks() {
+    local t=0 p v first=1
+    for p in $(server_pids "$1"); do
+        if [ $first = 1 ]; then
+            v=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 + $14 + $15 }')
+            first=0
+        else
+            v=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{ print $12 + $13 }')
+        fi
+        [ -n "$v" ] && t=$((t + v))
+    done
+    echo "$t"
+}
+
+# ------------------------------------------------------------------ phases
+
+throughput() {
+    local name=$1 port c0 c1 url out=$T/$1/wrk.txt
+    port=$(free_port)
+    cmd "# $name: throughput (stock keep-alive settings)"
+    start_server "$name" "$port" "" || { put "$name" status failed; return 1; }
+    sleep 0.5
+    url="http://127.0.0.1:$port$URL_PATH"
+    read -r pss rss n < <(mem_kb "$SRV_PID")
+    put "$name" rest_pss_kb "$pss"; put "$name" rest_rss_kb "$rss"; put "$name" rest_procs "$n"
+    log "bench: $name: warm-up ${WARMUP}s, then wrk ${DURATION}s"
+    cmd "$PIN wrk -t1 -c$CONNS -d${WARMUP}s $url    # warm-up"
+    timeout $((WARMUP + 15)) $PIN wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$url" >/dev/null
+    c0=$(cpu_ticks "$SRV_PID")
+    cmd "$PIN wrk -t1 -c$CONNS -d${DURATION}s --latency $url"
+    timeout $((DURATION + 15)) $PIN wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1
+    c1=$(cpu_ticks "$SRV_PID")
+    put "$name" cpu_ticks $((c1 - c0))
+    put "$name" rps "$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
+    put "$name" requests "$(awk '/requests in/ { print $1 }' "$out")"
+    put "$name" p99 "$(awk '$1 == "99%" { print $2 }' "$out")"
+    put "$name" p50 "$(awk '$1 == "50%" { print $2 }' "$out")"
+    put "$name" sock_errors "$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$out")"
+    put "$name" non2xx "$(awk '/Non-2xx/ { print $NF }' "$out")"
+    read -r pss rss n < <(mem_kb "$SRV_PID")
+    put "$name" load_procs "$n"
+    stop_server "$SRV_PID"
+}
+
+# idle_phase NAME MODE: a fresh server with a 60 s keep-alive timeout, its
+# memory before and 2 s into holding IDLE_N idle connections of MODE.
+idle_phase() {
+    local name=$1 mode=$2 port ready=$T/$1/ready.$2 out=$T/$1/idle.$2 cpid i
+    port=$(free_port)
+    cmd "# $name: $mode idle connections (keep-alive timeout ${IDLE_KA}s)"
+    start_server "$name" "$port" "$IDLE_KA" || { put "$name" status failed; return 1; }
+    sleep 1
+    read -r pss0 rss0 n0 < <(mem_kb "$SRV_PID")
+    cmd "$IDLE_BIN -p $port -n $IDLE_N -m $mode -u $URL_PATH -w 200 -o 15 -s 3 -H $HOLD"
+    "$IDLE_BIN" -p "$port" -n "$IDLE_N" -m "$mode" -u "$URL_PATH" -w 200 -o 15 -s 3 \
+        -H "$HOLD" -r "$ready" >"$out" 2>&1 &
+    cpid=$!
+    for ((i = 0; i < 250; i++)); do
+        [ -s "$ready" ] && break
+        kill -0 "$cpid" 2>/dev/null || break
+        sleep 0.1
+    done
+    sleep 2
+    read -r pss1 rss1 n1 < <(mem_kb "$SRV_PID")
+    for ((i = 0; i < 150; i++)); do
+        kill -0 "$cpid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill "$cpid" 2>/dev/null
+    wait "$cpid" 2>/dev/null
+    put "$name" "${mode}_base_pss_kb" "$pss0"; put "$name" "${mode}_pss_kb" "$pss1"
+    put "$name" "${mode}_base_rss_kb" "$rss0"; put "$name" "${mode}_rss_kb" "$rss1"
+    put "$name" "${mode}_procs" "$n0/$n1"
+    put "$name" "${mode}_ready" "$(grep -m1 '^READY' "$out" | tr ' ' ',')"
+    put "$name" "${mode}_held" "$(grep -m1 '^HELD' "$out" | tr ' ' ',')"
+    stop_server "$SRV_PID"
+}
+
+version_of() {
+    case $1 in
+        nginx) "$NGINX" -v 2>&1 | sed 's/.*nginx\//nginx /' ;;
+        apache) "$APACHE" -v | awk -F': ' '/Server version/ { print $2 }' ;;
+        relaisd) echo "relaisd $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(
+                 git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo +dirty)" ;;
+    esac
+}
+
+# ------------------------------------------------------------------ run
+log "bench: $T; 1 KB file; wrk -t1 -c$CONNS -d${DURATION}s${PIN:+ pinned to CPU 1};" \
+    "$IDLE_N idle connections"
+LOAD=$(cut -d' ' -f1 /proc/loadavg)
+if awk -v l="$LOAD" 'BEGIN { exit !(l > 0.5) }'; then
+    log "bench: warning: load average $LOAD: something else is running; figures will be noisy"
+fi
+START=$(date +%s)
+for s in $SERVERS; do
+    if [ "$s" = relaisd ] && [ ! -x "$BUILD/relaisd" ]; then
+        log "bench: relaisd is missing ($BUILD/relaisd not built): skipped"
+        put relaisd status missing
+        continue
+    fi
+    put "$s" version "$(version_of "$s" | tr ' ' '_')"
+    throughput "$s" || continue
+    idle_phase "$s" request
+    idle_phase "$s" silent
+    grep -q "^$s status" "$RESULTS" || put "$s" status ok
+done
+put all elapsed_s $(($(date +%s) - START))
+put all machine "$(nproc)_cpus,_$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo | tr ' ' '_')"
+put all kernel "$(uname -r)"
+put all load "$LOAD"
+put all wrk "$(wrk -v 2>&1 | head -1 | awk '{ print $1"_"$2 }')"
+
+"$PY" - "$RESULTS" "$COMMANDS" "$RECORD" "$ROOT/bench/RESULTS.md" "$IDLE_N" "$HOLD" \
+    "$DURATION" "$CONNS" "$T" <<'PYEOF'
+import datetime, os, sys
+res_file, cmd_file, record, md_file = sys.argv[1:5]
+idle_n, hold, duration, conns, tmp = int(sys.argv[5]), sys.argv[6], sys.argv[7], sys.argv[8], sys.argv[9]
+R = {}
+for line in open(res_file):
+    parts = line.rstrip("\n").split(" ", 2)
+    if len(parts) == 3:
+        R.setdefault(parts[0], {})[parts[1]] = parts[2]
+names = [n for n in ("relaisd", "nginx", "apache") if n in R and R[n].get("status") != "missing"]
+label = {"relaisd": "relaisd", "nginx": "nginx", "apache": "Apache event"}
+
+def num(s):
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return None
+
+def ms(s):
+    if not s:
+        return None
+    for suf, f in (("us", 1e-3), ("ms", 1.0), ("s", 1e3), ("m", 6e4)):
+        if s.endswith(suf) and num(s[:-len(suf)]) is not None:
+            return num(s[:-len(suf)]) * f
+    return None
+
+def kv(s):
+    out = {}
+    for part in (s or "").split(",")[1:]:
+        k, _, v = part.partition("=")
+        out[k] = int(v) if v.isdigit() else v
+    return out
+
+def metrics(n):
+    r = R[n]
+    m = {"status": r.get("status", "ok"), "version": r.get("version", "").replace("_", " ")}
+    m["rps"] = num(r.get("rps"))
+    m["p99"] = ms(r.get("p99"))
+    m["p50"] = ms(r.get("p50"))
+    req, ticks = num(r.get("requests")), num(r.get("cpu_ticks"))
+    hz = os.sysconf("SC_CLK_TCK")
+    m["cpu_us"] = ticks / hz * 1e6 / req if req and ticks is not None else None
+    m["errors"] = int(num(r.get("sock_errors")) or 0) + int(num(r.get("non2xx")) or 0)
+    m["rest_mb"] = num(r.get("rest_pss_kb")) / 1024 if r.get("rest_pss_kb") else None
+    m["procs"] = r.get("rest_procs")
+    for mode in ("request", "silent"):
+        ready, held = kv(r.get(f"{mode}_ready")), kv(r.get(f"{mode}_held"))
+        base, now = num(r.get(f"{mode}_base_pss_kb")), num(r.get(f"{mode}_pss_kb"))
+        m[f"{mode}_ready"] = ready.get("idle")
+        m[f"{mode}_held"] = held.get("open")
+        m[f"{mode}_procs"] = r.get(f"{mode}_procs")
+        kept = ready.get("idle") or 0
+        m[f"{mode}_per_conn"] = ((now - base) * 1024 / kept
+                                 if base is not None and now is not None and kept else None)
+        m[f"{mode}_delta_mb"] = (now - base) / 1024 if base is not None and now is not None else None
+        rb, rn = num(r.get(f"{mode}_base_rss_kb")), num(r.get(f"{mode}_rss_kb"))
+        m[f"{mode}_rss_per_conn"] = ((rn - rb) * 1024 / kept
+                                     if rb is not None and rn is not None and kept else None)
+    return m
+
+M = {n: metrics(n) for n in names}
+
+def fmt_bytes(b):
+    if b is None:
+        return "-"
+    if abs(b) >= 1024 * 1024:
+        return f"{b / 1024 / 1024:.1f} MB"
+    if abs(b) >= 10 * 1024:
+        return f"{b / 1024:.0f} KB"
+    if abs(b) >= 1024:
+        return f"{b / 1024:.1f} KB"
+    return f"{b:.0f} B"
+
+def f(v, spec, suffix=""):
+    return "-" if v is None else format(v, spec) + suffix
+
+rows = [
+    ("1 KB static, req/s", lambda m: f(m["rps"], ",.0f"), "rps", True),
+    ("  p50 / p99 latency", lambda m: f"{f(m['p50'], '.2f')} / {f(m['p99'], '.2f')} ms", "p99", False),
+    ("  wrk errors (socket + non-2xx)", lambda m: str(m["errors"]), None, None),
+    ("  server CPU per request", lambda m: f(m["cpu_us"], ".1f", " µs"), "cpu_us", False),
+    ("memory at rest (Pss, all procs)", lambda m: f(m["rest_mb"], ".1f", " MB"), "rest_mb", False),
+    (f"idle keep-alive conns answered /{idle_n}", lambda m: f(m["request_ready"], "d"), None, None),
+    (f"  still open after {hold} s", lambda m: f(m["request_held"], "d"), "request_held", True),
+    ("  memory per idle conn (ΔPss)", lambda m: fmt_bytes(m["request_per_conn"]), "request_per_conn", False),
+    ("  memory per idle conn (ΔRSS sum)", lambda m: fmt_bytes(m["request_rss_per_conn"]), "request_rss_per_conn", False),
+    ("  ΔPss total / processes", lambda m: f"{f(m['request_delta_mb'], '.1f', ' MB')} / {m['request_procs'] or '-'}", None, None),
+    (f"silent conns connected /{idle_n}", lambda m: f(m["silent_ready"], "d"), None, None),
+    (f"  still open after {hold} s", lambda m: f(m["silent_held"], "d"), "silent_held", True),
+    ("  memory per silent conn (ΔPss)", lambda m: fmt_bytes(m["silent_per_conn"]), "silent_per_conn", False),
+]
+
+ok = [n for n in names if M[n]["status"] == "ok"]
+subject = "relaisd" if "relaisd" in ok else ("nginx" if "nginx" in ok else None)
+refs = [r for r in ("nginx", "apache") if r in ok and r != subject]
+ratio_heads = [f"{label[subject]} ÷ {label[r]}" for r in refs] if subject else []
+
+def ratio(key, a, b):
+    x, y = M[a].get(key), M[b].get(key)
+    if x is None or y is None or y == 0:
+        return "-"
+    return f"{x / y:.2f}×"
+
+head = ["", *[label[n] for n in names], *ratio_heads]
+table = [head, ["", *[M[n]["version"] or M[n]["status"] for n in names], *["" for _ in ratio_heads]]]
+for title, fn, key, _ in rows:
+    cells = [fn(M[n]) if M[n]["status"] == "ok" else M[n]["status"] for n in names]
+    table.append([title, *cells, *[ratio(key, subject, r) if key else "" for r in refs]])
+
+widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+print()
+for i, r in enumerate(table):
+    print("  ".join(c.ljust(widths[j]) if j == 0 else c.rjust(widths[j]) for j, c in enumerate(r)))
+    if i == 1:
+        print("  ".join("-" * w for w in widths))
+for n in ("relaisd", "nginx", "apache"):
+    st = R.get(n, {}).get("status")
+    if st == "missing":
+        print(f"\n{label[n]}: not built, not measured")
+    elif st not in (None, "ok"):
+        print(f"\n{label[n]}: {st} (see the messages above)")
+print(f"\nratios: lower is better for latency, CPU and memory; higher for req/s and "
+      f"connections held. Run took {R['all'].get('elapsed_s')} s. Method: bench/README.md")
+
+if record == "1":
+    now = datetime.datetime.now(datetime.timezone.utc)
+    md = [f"\n## {now:%Y-%m-%d %H:%M} UTC\n",
+          f"Machine: {R['all'].get('machine', '').replace('_', ' ')}, kernel {R['all'].get('kernel')}; "
+          f"{R['all'].get('wrk', '').replace('_', ' ')}; wrk -t1 -c{conns} -d{duration}s pinned "
+          f"to CPU 1; {idle_n} idle connections held {hold} s; load average at the "
+          f"start {R['all'].get('load')}.\n",
+          "| " + " | ".join(head) + " |",
+          "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
+    for r in table[1:]:
+        md.append("| " + " | ".join(c.replace("|", "/") for c in r) + " |")
+    md.append("\nCommands (ports and temp paths are per run):\n\n```")
+    md += [ln.rstrip("\n").replace(tmp, "$T") for ln in open(cmd_file)]
+    md.append("```")
+    with open(md_file, "a") as fh:
+        fh.write("\n".join(md) + "\n")
+    print(f"recorded in {md_file}")
+PYEOF
+# A server that was there but failed makes the run fail (a missing relaisd does not).
+! grep -q ' status failed$' "$RESULTS"
