@@ -235,11 +235,10 @@ static const char *set_seconds_ms(rl_cmd_parms_t *p, void *conf, int argc, char 
     int64_t v;
     if (!rl_parse_int64(argv[0], &v) || v > 86400 * 365)
         return rl_arena_printf(p->arena, "%s requires a number of seconds", p->cmd->name);
-    if (argc == 2 && strcasecmp(argv[1], "ms") == 0)
-        v = v;                                   /* "KeepAliveTimeout 300 ms" */
-    else if (argc == 2)
+    /* "KeepAliveTimeout 300 ms" is already in milliseconds */
+    if (argc == 2 && strcasecmp(argv[1], "ms") != 0)
         return rl_arena_printf(p->arena, "%s: unknown unit '%s'", p->cmd->name, argv[1]);
-    else
+    if (argc == 1)
         v *= 1000;
     *(int64_t *)((char *)conf + p->cmd->data) = v;
     return NULL;
