@@ -141,6 +141,16 @@ static void server_inherit(rl_config_t *cf, rl_server_t *main, rl_server_t *v)
     INHERIT(limit_req_fields);
     if (v->admin == NULL)
         v->admin = main->admin;
+    /* Apache: a vhost without ServerName answers to the main server's name
+     * (ap_fini_vhost_config), and without DocumentRoot uses the main one */
+    if (v->hostname == NULL) {
+        v->hostname = main->hostname;
+        v->port = main->port;
+    }
+    if (v->document_root == NULL)
+        v->document_root = main->document_root;
+    if (v->access_file_name == NULL)
+        v->access_file_name = main->access_file_name;
     if (v->error_log_path == NULL) {
         v->error_log = main->error_log;
         v->error_log_path = main->error_log_path;
@@ -213,7 +223,10 @@ static const char *section_open(rl_conf_state_t *st, const rl_conf_node_t *n,
                                 rl_section_kind_t kind, bool match)
 {
     const char *name = n->name;
-    if (n->argc < 1 || n->argc > 2 || (n->argc == 2 && strcmp(n->argv[0], "~") != 0))
+    if (n->argc < 1)
+        return rl_arena_printf(st->cf->arena, "<%s> directive requires additional arguments",
+                               name);
+    if (n->argc > 2 || (n->argc == 2 && strcmp(n->argv[0], "~") != 0))
         return rl_arena_printf(st->cf->arena, "<%s> directive requires one argument "
                                "(or \"~ regex\")", name);
     if (n->argc == 2)

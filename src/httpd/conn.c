@@ -58,11 +58,13 @@ struct rl_conn_s {
     uint64_t resp_bytes;         /* response bytes written (%O) */
     uint64_t discard_left;       /* body bytes still to drop (Content-Length) */
     rl_http_chunked_t *dechunk;  /* chunked body being dropped */
+    uint64_t body_limit;         /* LimitRequestBody for a chunked body (0: none) */
     uint64_t head_started;       /* ms: when the first byte of this head came */
     uint64_t head_bytes;         /* head bytes seen so far (for MinRate) */
     unsigned requests;           /* requests served on this connection */
     bool closing;                /* close once the response is out */
     bool head_sent;              /* response head fully written */
+    bool drain_first;            /* dropping the body before answering */
 };
 
 static void read_head(rl_event_t *ev);
@@ -70,6 +72,8 @@ static void write_resp(rl_event_t *ev);
 static void keepalive_read(rl_event_t *ev);
 static void finish_request(rl_conn_t *c);
 static void start_response(rl_conn_t *c);
+static void start_discard(rl_conn_t *c);
+static bool drops_connection(int status);
 
 /* ---- accessors ---- */
 
@@ -138,6 +142,8 @@ static void request_free(rl_conn_t *c)
     c->parser = NULL;
     c->dechunk = NULL;
     c->cur = NULL;
+    c->drain_first = false;
+    c->body_limit = 0;
 }
 
 static void conn_close(rl_conn_t *c)
@@ -295,6 +301,9 @@ int rl_worker_listen(rl_worker_t *w)
     return RL_OK;
 }
 
+/* Stops accepting, and closes this process's copies of the listening
+ * sockets: once every process has, new connections are refused (graceful
+ * stop); during a restart the master keeps them open for the new workers. */
 static void listeners_close(rl_worker_t *w)
 {
     while (w->listeners) {
@@ -302,6 +311,8 @@ static void listeners_close(rl_worker_t *w)
         w->listeners = wl->next;
         rl_loop_unpost(w->loop, &wl->rev);
         rl_loop_del_io(w->loop, &wl->io);
+        close(wl->io.fd);
+        wl->ls->fd = -1;
         free(wl);
     }
 }
@@ -312,7 +323,9 @@ void rl_worker_graceful(rl_worker_t *w)
     listeners_close(w);
     for (rl_conn_t *c = w->conns, *next; c; c = next) {
         next = c->next;
-        if (c->rev.handler == keepalive_read ||
+        /* idle keep-alive connections go; one just accepted (no request
+         * yet) is served: its client is already sending it */
+        if ((c->rev.handler == keepalive_read && c->requests > 0) ||
             (c->rev.handler == read_head && c->in.len == 0 && c->arena == NULL))
             conn_close(c);
     }
@@ -661,14 +674,6 @@ static void process_head(rl_conn_t *c, size_t head_len)
         early_error(c, r, st);
         return;
     }
-    int64_t limit = rl_core_limit_body(r->server->lookup_defaults);
-    if (!r->chunked && limit > 0 && r->content_length > (uint64_t)limit) {
-        rl_req_log(r, RL_LOG_ERR, "core", "AH00130: Requested content-length of %llu is "
-                   "larger than the configured limit of %lld",
-                   (unsigned long long)r->content_length, (long long)limit);
-        early_error(c, r, 413);
-        return;
-    }
     if (r->asterisk) {
         /* Apache answers "OPTIONS *" with a bare 200 (no Allow) */
         r->status = 200;
@@ -677,6 +682,27 @@ static void process_head(rl_conn_t *c, size_t head_len)
         rl_req_trace(r, c->parser);
     } else {
         rl_req_process(r);
+    }
+    /* LimitRequestBody is per directory: known once the request is mapped */
+    int64_t limit = rl_core_limit_body(r->dir ? r->dir : r->server->lookup_defaults);
+    if (!r->chunked && limit > 0 && r->content_length > (uint64_t)limit) {
+        rl_req_log(r, RL_LOG_ERR, "core", "AH00130: Requested content-length of %llu is "
+                   "larger than the configured limit of %lld",
+                   (unsigned long long)r->content_length, (long long)limit);
+        r->err_out.head = r->err_out.tail = NULL;
+        early_error(c, r, 413);
+        return;
+    }
+    if (r->body_pending && !r->expect_continue && !drops_connection(r->status)) {
+        /* nothing consumes the body: as Apache's default handler, read and
+         * drop it before answering, so that a bad chunk gets its 400, an
+         * oversized chunked body its 413 and a stalled one its 408, never
+         * a 200 followed by a silent close. (A client waiting for
+         * 100-continue is answered at once, and the connection closed.) */
+        c->drain_first = true;
+        c->body_limit = limit > 0 ? (uint64_t)limit : 0;
+        start_discard(c);
+        return;
     }
     start_response(c);
 }
@@ -731,7 +757,7 @@ rl_server_t *rl_vhost_select(rl_config_t *cf, const rl_sockaddr_t *local, const 
                 first = s;
             if (host == NULL)
                 break;
-            if (s->hostname && strcmp(s->hostname, host) == 0)
+            if (s->hostname && strcasecmp(s->hostname, host) == 0)
                 return s;
             for (unsigned i = 0; i < s->naliases; i++)
                 if (name_match(s->aliases[i], host))
@@ -835,6 +861,10 @@ static void start_response(rl_conn_t *c)
         r->status = 200;
     r->keepalive = wants_keepalive(c, r);
     c->closing = !r->keepalive;
+    /* bytes arriving while the response is out (a pipelined request, the
+     * rest of a body) wait for finish_request(): read_head would parse them
+     * with this request's parser */
+    c->rev.handler = noop;
     if (r->header_only || !status_has_body(r->status)) {
         r->body = NULL;
         r->body_tail = &r->body;
@@ -970,6 +1000,8 @@ static size_t discard_bytes(rl_conn_t *c, char *p, size_t n, bool *done, bool *b
             return n;
         }
         *done = rl_http_chunked_done(c->dechunk);
+        if (c->body_limit && c->dechunk->total > c->body_limit)
+            *bad = true;
         return (size_t)k;
     }
     size_t k = n < c->discard_left ? n : (size_t)c->discard_left;
@@ -978,12 +1010,34 @@ static size_t discard_bytes(rl_conn_t *c, char *p, size_t n, bool *done, bool *b
     return k;
 }
 
+/* The body read before answering was bad: <status> is the answer, and
+ * the connection closes. */
+static void body_failed(rl_conn_t *c, int status)
+{
+    rl_request_t *r = c->r;
+    c->drain_first = false;
+    c->rev.handler = noop;
+    if (status == 408)
+        rl_req_log(r, RL_LOG_INFO, "reqtimeout", "AH01382: Request body read timeout");
+    else
+        rl_req_log(r, RL_LOG_INFO, "core", "AH00567: %s", status == 413
+                   ? "chunked request body larger than LimitRequestBody"
+                   : c->dechunk && c->dechunk->error ? c->dechunk->error
+                   : "invalid request body");
+    r->err_out.head = r->err_out.tail = NULL;
+    early_error(c, r, status);
+}
+
 static void discard_read(rl_event_t *ev)
 {
     rl_conn_t *c = ev->data;
     bool done = false, bad = false;
     if (ev->timedout) {
-        conn_close(c);
+        ev->timedout = 0;
+        if (c->drain_first)
+            body_failed(c, 408);
+        else
+            conn_close(c);
         return;
     }
     /* what arrived with the head first */
@@ -1014,11 +1068,35 @@ static void discard_read(rl_event_t *ev)
         }
     }
     rl_timer_del(c->w->loop, ev);
+    if (bad && c->drain_first) {
+        bool too_large = c->dechunk && c->body_limit && c->dechunk->total > c->body_limit;
+        body_failed(c, too_large ? 413 : c->dechunk && c->dechunk->status == 413 ? 413 : 400);
+        return;
+    }
     if (bad) {
         conn_close(c);
         return;
     }
+    if (c->drain_first) {
+        c->drain_first = false;
+        c->r->body_pending = false;
+        start_response(c);
+        return;
+    }
     next_request(c);
+}
+
+static void start_discard(rl_conn_t *c)
+{
+    rl_request_t *r = c->r;
+    if (r->chunked) {
+        c->dechunk = rl_arena_alloc(c->arena, sizeof(*c->dechunk));
+        rl_http_chunked_init(c->dechunk);
+    } else {
+        c->discard_left = r->content_length;
+    }
+    c->rev.handler = discard_read;
+    discard_read(&c->rev);
 }
 
 static void finish_request(rl_conn_t *c)
@@ -1034,14 +1112,7 @@ static void finish_request(rl_conn_t *c)
         return;
     }
     if (r->body_pending) {
-        if (r->chunked) {
-            c->dechunk = rl_arena_alloc(c->arena, sizeof(*c->dechunk));
-            rl_http_chunked_init(c->dechunk);
-        } else {
-            c->discard_left = r->content_length;
-        }
-        c->rev.handler = discard_read;
-        discard_read(&c->rev);
+        start_discard(c);
         return;
     }
     next_request(c);

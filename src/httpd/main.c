@@ -123,8 +123,14 @@ static void dump(rl_config_t *cf, cli_t *c)
         printf("VirtualHost configuration:\n");
         for (rl_server_t *s = cf->main->next; s; s = s->next) {
             char a[80];
-            rl_sockaddr_format(&s->addrs[0], a, sizeof(a), true);
-            printf("%-22s %s (%s:%d)\n", s->addr_any[0] ? "*" : a,
+            int port = rl_sockaddr_port(&s->addrs[0]);
+            if (s->addr_any[0] && port)
+                snprintf(a, sizeof(a), "*:%d", port);
+            else if (s->addr_any[0])
+                snprintf(a, sizeof(a), "*:*");
+            else
+                rl_sockaddr_format(&s->addrs[0], a, sizeof(a), true);
+            printf("%-22s %s (%s:%d)\n", a,
                    s->hostname ? s->hostname : "(none)", s->defn_file, s->defn_line);
         }
         printf("ServerRoot: \"%s\"\n", cf->server_root);
@@ -477,7 +483,11 @@ static int master_run(cli_t *cli, rl_config_t *cf)
     return 0;
 }
 
-/* -k stop|restart|graceful|graceful-stop: signal the running master. */
+#define START_INSTEAD (-2)
+
+/* -k stop|restart|graceful|graceful-stop: signal the running master.
+ * Returns the exit code, or START_INSTEAD for a restart of a server that is
+ * not running: Apache starts it then. */
 static int send_signal(cli_t *cli, const char *what)
 {
     static const struct { const char *name; int sig; } k[] = {
@@ -501,8 +511,13 @@ static int send_signal(cli_t *cli, const char *what)
     const char *path = pidfile_path(cf);
     pid_t pid = rl_pidfile_read(path);
     if (pid <= 0 || !rl_proc_alive(pid)) {
+        rl_config_free(cf);
+        if (sig == SIGHUP || sig == SIGUSR1) {
+            printf("httpd not running, trying to start\n");
+            return START_INSTEAD;
+        }
         fprintf(stderr, "httpd (no pid file) not running\n");
-        return sig == SIGTERM || sig == SIGWINCH ? 0 : 1;
+        return 0;
     }
     if (kill(pid, sig) != 0) {
         fprintf(stderr, "relaisd: cannot signal pid %d: %s\n", (int)pid, strerror(errno));
@@ -524,8 +539,11 @@ int main(int argc, char **argv)
     if (cli.conf.server_root && realpath(cli.conf.server_root, root))
         cli.conf.server_root = root;
     char err[4096];
-    if (cli.signal && strcmp(cli.signal, "start") != 0)
-        return send_signal(&cli, cli.signal);
+    if (cli.signal && strcmp(cli.signal, "start") != 0) {
+        int rc = send_signal(&cli, cli.signal);
+        if (rc != START_INSTEAD)
+            return rc;
+    }
     rl_config_t *cf = load(&cli, !cli.test, true, err, sizeof(err));
     if (cf == NULL) {
         fprintf(stderr, "%s\n", err);

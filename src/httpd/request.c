@@ -232,6 +232,15 @@ int rl_req_error(rl_request_t *r, int status)
 static bool dir_section_matches(const rl_section_t *s, const char *dir, size_t len)
 {
     if (s->re) {
+        /* Apache matches the directory with its trailing slash: the example
+         * of its documentation is "^/www/(.+/)?[0-9]{3}/" */
+        char tmp[4096];
+        if (len > 0 && dir[len - 1] != '/' && len + 2 <= sizeof(tmp)) {
+            memcpy(tmp, dir, len);
+            tmp[len++] = '/';
+            tmp[len] = '\0';
+            dir = tmp;
+        }
         pcre2_match_data *md = pcre2_match_data_create(1, NULL);
         int rc = pcre2_match(s->re, (PCRE2_SPTR)dir, len, 0, 0, md, NULL);
         pcre2_match_data_free(md);
@@ -278,8 +287,11 @@ static bool location_matches(const rl_section_t *s, const char *uri)
 {
     if (s->re || s->wildcard)
         return s->re ? name_matches(s, uri) : fnmatch(s->path, uri, FNM_PATHNAME) == 0;
-    /* Apache: a prefix match; "/foo" matches "/foo", "/foo/x" and "/foobar" */
-    return strncmp(uri, s->path, s->path_len) == 0;
+    /* Apache 2.4: a prefix match on whole segments; "/foo" matches "/foo"
+     * and "/foo/x", not "/foobar" */
+    size_t n = s->path_len;
+    return strncmp(uri, s->path, n) == 0 &&
+           (n == 0 || s->path[n - 1] == '/' || uri[n] == '/' || uri[n] == '\0');
 }
 
 /* Finds which sections apply and gets their merge from the cache. */

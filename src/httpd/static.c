@@ -13,7 +13,8 @@
 #include "httpd/request.h"
 #include "httpd/mod/core.h"
 
-#define ALLOW_STATIC "GET,POST,OPTIONS,HEAD"
+/* Apache's list with TraceEnable On, its default (TRACE is answered) */
+#define ALLOW_STATIC "GET,POST,OPTIONS,HEAD,TRACE"
 
 const char *rl_http_error_page(rl_request_t *r, int status)
 {
@@ -186,8 +187,14 @@ int rl_static_handler(rl_request_t *r)
         r->body_len = 0;
         return RL_DONE;
     }
-    if (cond == 412)
-        return 412;
+    if (cond == 412) {
+        /* as Apache's default handler: the entity's headers, no error page */
+        r->status = 412;
+        r->handler_done = true;
+        r->body_len = 0;
+        r->content_type = with_charset(r, r->content_type);
+        return RL_DONE;
+    }
     const char *type = with_charset(r, r->content_type);
     r->status = 200;
     r->handler_done = true;

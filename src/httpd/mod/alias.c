@@ -11,6 +11,7 @@ typedef struct alias_s {
     const char *real;          /* file path, URL, or substitution */
     pcre2_code *re;
     int status;                /* 0 for Alias, 3xx/410 for redirects */
+    bool whole;                /* "Redirect [status] URL" in a section: all of it */
     struct alias_s *next;
 } alias_t;
 
@@ -117,6 +118,22 @@ static const char *add_redirect(rl_cmd_parms_t *p, void *conf, int argc, char **
     bool grok = p->cmd->data <= 1 && argc >= 2 && status != 0;
     if (argc == 3 && !grok)
         return "Redirect: invalid first argument (of three)";
+    /* Apache 2.4: in a section, "Redirect [status] URL" (no URL-path)
+     * redirects every request the section applies to */
+    bool whole = !match && p->cmd->data == 0 && p->section &&
+                 ((grok && argc == 2) || (!grok && argc == 1) ||
+                  (status && argc == 1 && (status < 300 || status > 399)));
+    if (whole) {
+        alias_t *x = rl_arena_calloc(p->arena, sizeof(*x));
+        x->whole = true;
+        x->status = status ? status : 302;
+        x->fake = "";
+        x->real = argc == 1 && status ? NULL : rl_arena_strdup(p->arena, argv[argc - 1]);
+        if (x->real == NULL && x->status >= 300 && x->status <= 399)
+            return "URL to redirect to is missing";
+        append(&((alias_dir_t *)conf)->redirects, x);
+        return NULL;
+    }
     if (!grok && p->cmd->data <= 1)
         status = 302;
     const char *f = grok ? argv[1] : argv[0];
@@ -195,6 +212,10 @@ static const char *try_list(rl_request_t *r, alias_t *list, alias_t **hit)
 {
     const char *uri = r->uri;
     for (alias_t *x = list; x; x = x->next) {
+        if (x->whole) {
+            *hit = x;
+            return x->real ? x->real : "";
+        }
         if (x->re) {
             pcre2_match_data *md = pcre2_match_data_create_from_pattern(x->re, NULL);
             int rc = pcre2_match(x->re, (PCRE2_SPTR)uri, strlen(uri), 0, 0, md, NULL);
@@ -223,7 +244,9 @@ static int do_redirect(rl_request_t *r, alias_t *x, const char *target)
 {
     if (x->status < 300 || x->status > 399)
         return x->status;
-    if (x->re == NULL && r->args)
+    /* Apache appends the query string, for RedirectMatch too, unless the
+     * target has its own */
+    if (r->args && !strchr(target, '?'))
         target = rl_arena_printf(r->arena, "%s?%s", target, r->args);
     if (target[0] == '/')
         target = rl_req_self_url(r, target);

@@ -137,6 +137,9 @@ static const char *set_require(rl_cmd_parms_t *p, void *conf, int argc, char **a
         return err;
     if (z->negate && (z->kind == AZ_ALL_GRANTED || z->kind == AZ_ALL_DENIED))
         return "'Require not all ...' is not supported: use 'Require all' with the opposite";
+    /* Apache refuses what could never have an effect */
+    if (z->negate && container(d, p->arena)->kind == AZ_ANY)
+        return "negative Require directive has no effect in <RequireAny> directive";
     add_child(container(d, p->arena), z);
     return NULL;
 }
@@ -150,6 +153,8 @@ static const char *set_section(rl_cmd_parms_t *p, void *conf, int argc, char **a
     z->file = p->file;
     z->line = p->line;
     az_t *parent = container(d, p->arena);
+    if (z->kind == AZ_NONE && parent->kind == AZ_ANY)
+        return "<RequireNone> directive has no effect in <RequireAny> directive";
     az_t *saved = d->cur;
     d->cur = z;
     const char *err = rl_config_walk(RL_CMD_STATE(p), p->node);
@@ -157,8 +162,14 @@ static const char *set_section(rl_cmd_parms_t *p, void *conf, int argc, char **a
     if (err)
         return err;
     if (z->children == NULL)
-        return rl_arena_printf(p->arena, "%s directive contains no authorization directives",
+        return rl_arena_printf(p->arena, "%s> directive contains no authorization directives",
                                p->cmd->name);
+    bool positive = false;
+    for (const az_t *c = z->children; c; c = c->next)
+        positive |= !c->negate && c->kind != AZ_NONE;
+    if (!positive)
+        return rl_arena_printf(p->arena, "AH01624: %s> directive contains only negative "
+                               "authorization directives", p->cmd->name);
     add_child(parent, z);
     return NULL;
 }

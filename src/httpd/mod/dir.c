@@ -3,6 +3,7 @@
  * first index file that exists (an internal redirect, as Apache does). */
 #include <stdio.h>
 #include <sys/stat.h>
+#include "http/uri.h"
 #include "httpd/config.h"
 #include "httpd/request.h"
 
@@ -55,13 +56,11 @@ static int fixups(rl_request_t *r)
             return RL_DECLINED;
         if (r->method_id != RL_M_GET && r->method_id != RL_M_HEAD)
             return RL_DECLINED;
-        /* the client's own (still encoded) path, plus the slash */
-        const char *raw = r->unparsed_uri;
-        const char *q = strchr(raw, '?');
-        size_t n = q ? (size_t)(q - raw) : strlen(raw);
-        if (raw[0] != '/')
-            raw = rl_arena_printf(r->arena, "%s", r->uri), n = ulen;
-        const char *loc = rl_arena_printf(r->arena, "%.*s/%s%s", (int)n, raw,
+        /* as Apache: the normalised path, escaped again, plus the slash
+         * ("/a/../b" and "/%62" both redirect to "/b/") */
+        char *esc = rl_arena_alloc(r->arena, 3 * ulen + 1);
+        size_t n = rl_uri_escape_path(esc, r->uri, ulen);
+        const char *loc = rl_arena_printf(r->arena, "%.*s/%s%s", (int)n, esc,
                                           r->args ? "?" : "", r->args ? r->args : "");
         return rl_req_redirect(r, 301, rl_req_self_url(r, loc));
     }

@@ -1,6 +1,7 @@
 /* Modules with little or no behaviour of their own in relais: unixd (User,
  * Group), so (LoadModule, handled by the reader), version, http, logio,
  * mpm_event (its directives are core's), and the MPMs relais replaces. */
+#include "core/proc.h"
 #include "httpd/config.h"
 
 #define ST(p) ((rl_conf_state_t *)(p)->ctx)
@@ -11,6 +12,18 @@ static const char *set_user_group(rl_cmd_parms_t *p, void *conf, int argc, char 
     if (ST(p)->context != RL_CTX_SERVER)
         return rl_arena_printf(p->arena, "%s cannot occur within <VirtualHost> section",
                                p->cmd->name);
+    /* Apache resolves them while reading (AH00543/AH00544), so that -t
+     * catches a typo instead of every worker dying at start */
+    char err[256];
+    uid_t uid = 1;
+    gid_t gid = 0;
+    bool user = p->cmd->data == offsetof(rl_config_t, user);
+    if (user ? rl_proc_resolve_user(argv[0], &uid, err, sizeof(err)) != RL_OK
+             : rl_proc_resolve_group(argv[0], &gid, err, sizeof(err)) != RL_OK)
+        return rl_arena_printf(p->arena, "%s: relaisd: %s", user ? "AH00543" : "AH00544", err);
+    if (user && uid == 0)
+        return "Error: relais will not serve pages as root (as Apache, which refuses "
+               "User root): set User to an unprivileged user";
     const char **f = (const char **)((char *)ST(p)->cf + p->cmd->data);
     *f = rl_arena_strdup(p->arena, argv[0]);
     return NULL;
