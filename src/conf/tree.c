@@ -662,7 +662,7 @@ static bool compare_version(const char *s, int *cmp)
     return true;
 }
 
-/* Matches "2.4.62" against the regular expression <re>. -1: it does not compile. */
+/* Matches our version ("2.4.71") against the regular expression <re>. -1: it does not compile. */
 static int match_version(const char *re, size_t len)
 {
     int err;

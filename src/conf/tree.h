@@ -44,7 +44,7 @@
 /* The Apache release whose behaviour <IfVersion> answers for. */
 #define RL_CONF_HTTPD_MAJOR 2
 #define RL_CONF_HTTPD_MINOR 4
-#define RL_CONF_HTTPD_PATCH 62
+#define RL_CONF_HTTPD_PATCH 71   /* keep equal to RL_SERVER_VERSION */
 
 /* Limits. A logical line (after continuation and ${} expansion): 1 MiB
  * (Apache allows 16 MiB; real lines are far below either). Include levels:

@@ -118,6 +118,7 @@ static rl_server_t *server_create(rl_config_t *cf)
     s->limit_req_line = RL_UNSET;
     s->limit_req_fieldsize = RL_UNSET;
     s->limit_req_fields = RL_UNSET;
+    s->trace_enable = RL_UNSET;
     s->rt_header = s->rt_body = RL_UNSET;
     for (unsigned i = 0; i < rl_nmodules; i++)
         if (rl_modules[i]->create_server)
@@ -139,6 +140,7 @@ static void server_inherit(rl_config_t *cf, rl_server_t *main, rl_server_t *v)
     INHERIT(limit_req_line);
     INHERIT(limit_req_fieldsize);
     INHERIT(limit_req_fields);
+    INHERIT(trace_enable);
     if (v->admin == NULL)
         v->admin = main->admin;
     /* Apache: a vhost without ServerName answers to the main server's name
@@ -178,6 +180,7 @@ static void server_defaults(rl_server_t *s)
     if (s->limit_req_line == RL_UNSET) s->limit_req_line = 8190;
     if (s->limit_req_fieldsize == RL_UNSET) s->limit_req_fieldsize = 8190;
     if (s->limit_req_fields == RL_UNSET) s->limit_req_fields = 100;
+    if (s->trace_enable == RL_UNSET) s->trace_enable = 1;
 }
 
 /* ---- sections ------------------------------------------------------------ */

@@ -678,6 +678,11 @@ static void process_head(rl_conn_t *c, size_t head_len)
         /* Apache answers "OPTIONS *" with a bare 200 (no Allow) */
         r->status = 200;
         r->dir = r->server->lookup_defaults;
+    } else if (r->method_id == RL_M_TRACE && !r->server->trace_enable) {
+        rl_req_log(r, RL_LOG_ERR, "core", "AH00669: TRACE denied by server configuration");
+        r->dir = r->server->lookup_defaults;
+        rl_hdrs_set(r->arena, &r->err_out, "Allow", "GET,POST,OPTIONS,HEAD,TRACE");
+        rl_req_error(r, 405);
     } else if (r->method_id == RL_M_TRACE) {
         rl_req_trace(r, c->parser);
     } else {

@@ -110,6 +110,7 @@ struct rl_server_s {
     int limit_req_line;
     int limit_req_fieldsize;
     int limit_req_fields;
+    int trace_enable;               /* TraceEnable: RL_UNSET, 0 off, 1 on/extended */
     /* mod_reqtimeout: seconds, -max seconds, bytes/s that extend the timeout */
     int rt_header, rt_header_max, rt_header_rate;
     int rt_body, rt_body_max, rt_body_rate;

@@ -38,6 +38,8 @@ typedef struct {
     rl_loop_t *loop;
     cli_t *cli;
     pid_t *workers;             /* current generation; 0 = empty slot */
+    uint64_t last_spawn;        /* ms, when workers were last started */
+    rl_event_t respawn;         /* delayed respawn after workers die young */
     int nworkers;
     pid_t *old;                 /* previous generations, still finishing */
     int nold, oldcap;
@@ -230,9 +232,18 @@ static pid_t spawn_worker(master_t *m)
 
 static void spawn_all(master_t *m)
 {
+    m->last_spawn = rl_loop_now(m->loop);
     for (int i = 0; i < m->nworkers; i++)
         if (m->workers[i] == 0)
             m->workers[i] = spawn_worker(m);
+}
+
+static void respawn_timer(rl_event_t *ev)
+{
+    master_t *m = ev->data;
+    ev->timedout = 0;
+    if (!m->stopping)
+        spawn_all(m);
 }
 
 static void signal_all(master_t *m, int signo, bool old_too)
@@ -322,8 +333,21 @@ static void forget(master_t *m, pid_t pid, int status)
             rl_log_error(m->cf->main->error_log, RL_LOG_NOTICE, "core", NULL, "AH00052: child pid %d "
                          "exit signal %s (%d)", (int)pid, strsignal(WTERMSIG(status)),
                          WTERMSIG(status));
-        if (!m->stopping)
-            m->workers[i] = spawn_worker(m);
+        if (m->stopping)
+            return;
+        /* a worker that dies within a second of its start would die again:
+         * respawn once a second rather than in a tight loop */
+        rl_loop_update_time(m->loop);
+        if (rl_loop_now(m->loop) - m->last_spawn < 1000) {
+            if (!m->respawn.timer_set) {
+                rl_log_error(m->cf->main->error_log, RL_LOG_ERR, "mpm_event", NULL, "child pid "
+                             "%d exited right after it started; starting workers again in 1 s",
+                             (int)pid);
+                rl_timer_add(m->loop, &m->respawn, 1000);
+            }
+            return;
+        }
+        m->workers[i] = spawn_worker(m);
         return;
     }
 }
@@ -469,6 +493,8 @@ static int master_run(cli_t *cli, rl_config_t *cf)
     rl_signal_watch(m.loop, sigs, RL_NELEMS(sigs), master_signal, &m);
     m.nworkers = worker_count(cf);
     m.workers = rl_xcalloc((size_t)m.nworkers, sizeof(pid_t));
+    m.respawn.data = &m;
+    m.respawn.handler = respawn_timer;
     spawn_all(&m);
     rl_log_error(cf->main->error_log, RL_LOG_NOTICE, "mpm_event", NULL, "AH00489: %s configured -- "
                  "resuming normal operations", cf->server_banner);

@@ -568,6 +568,19 @@ def test_trace_echoes_the_request_head(site):
                       b"Connection: close\r\n\r\n")
 
 
+def test_trace_disabled_405(relaisd):
+    # Debian's security.conf sets TraceEnable Off
+    relaisd.write("htdocs/a.txt", b"a\n")
+    relaisd.write_config(extra="TraceEnable Off")
+    relaisd.start()
+    r = relaisd.request("TRACE", "/a.txt")
+    assert r.status == 405
+    assert r.headers["Allow"] == "GET,POST,OPTIONS,HEAD,TRACE"
+    assert b"TRACE" in r.body and b"message/http" not in r.body
+    relaisd.wait_for_log(r"AH00669: TRACE denied by server configuration")
+    assert relaisd.request("GET", "/a.txt").status == 200
+
+
 def test_unknown_method_501(site):
     rs, _ = pipeline(site.port, req("FOO", "/a.txt"), req("GET", "/a.txt?after-501"))
     assert len(rs) == 1

@@ -640,22 +640,22 @@ static void check_version(fx_t *f, const char *cond, bool want)
 static void test_ifversion(void **state)
 {
     fx_t *f = *state;
-    /* we answer as 2.4.62 */
-    check_version(f, "2.4.62", true);
-    check_version(f, "= 2.4.62", true);
-    check_version(f, "== 2.4.62", true);
+    /* we answer as 2.4.71, the version relaisd announces */
+    check_version(f, "2.4.71", true);
+    check_version(f, "= 2.4.71", true);
+    check_version(f, "== 2.4.71", true);
     check_version(f, "2.4", false);                 /* 2.4 is 2.4.0 */
     check_version(f, "== 2.4", false);
-    check_version(f, "!= 2.4.62", false);
-    check_version(f, "!= 2.4.61", true);
+    check_version(f, "!= 2.4.71", false);
+    check_version(f, "!= 2.4.70", true);
     check_version(f, "> 2.4", true);
-    check_version(f, "> 2.4.62", false);
-    check_version(f, ">= 2.4.62", true);
-    check_version(f, ">= 2.4.63", false);
+    check_version(f, "> 2.4.71", false);
+    check_version(f, ">= 2.4.71", true);
+    check_version(f, ">= 2.4.72", false);
     check_version(f, "< 2.5", true);
-    check_version(f, "< 2.4.62", false);
-    check_version(f, "<= 2.4.62", true);
-    check_version(f, "<= 2.4.61", false);
+    check_version(f, "< 2.4.71", false);
+    check_version(f, "<= 2.4.71", true);
+    check_version(f, "<= 2.4.70", false);
     check_version(f, "!< 2.4", true);
     check_version(f, "> 2", true);
     check_version(f, "< 3", true);
@@ -664,9 +664,9 @@ static void test_ifversion(void **state)
     check_version(f, "~ ^2\\.4", true);
     check_version(f, "~ ^2\\.2", false);
     check_version(f, "!~ ^2\\.2", true);
-    check_version(f, "/^2\\.4\\.6[0-9]$/", true);
-    check_version(f, "= /^2\\.4\\.6[0-9]$/", true);
-    check_version(f, "!= /^2\\.4\\.6[0-9]$/", false);
+    check_version(f, "/^2\\.4\\.7[0-9]$/", true);
+    check_version(f, "= /^2\\.4\\.7[0-9]$/", true);
+    check_version(f, "!= /^2\\.4\\.7[0-9]$/", false);
     check_version(f, "\"~\" \"^2\"", true);
     check_version(f, ">= 2.4 ", true);
     str_err(f, "<IfVersion =~ x>\n</IfVersion>\n",
@@ -696,7 +696,7 @@ static void test_compare_version(void **state)
 {
     (void)state;
     int c;
-    assert_true(compare_version("2.4.62", &c));
+    assert_true(compare_version("2.4.71", &c));
     assert_int_equal(c, 0);
     assert_true(compare_version("99999999999999999999", &c));
     assert_int_equal(c, -1);

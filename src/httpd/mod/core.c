@@ -284,6 +284,19 @@ static const char *set_ignored_listed(rl_cmd_parms_t *p, void *conf, int argc, c
     return NULL;
 }
 
+static const char *set_trace_enable(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
+{
+    (void)p; (void)argc;
+    rl_server_t *s = conf;
+    if (strcasecmp(argv[0], "on") == 0 || strcasecmp(argv[0], "extended") == 0)
+        s->trace_enable = 1;
+    else if (strcasecmp(argv[0], "off") == 0)
+        s->trace_enable = 0;
+    else
+        return "TraceEnable must be one of 'on', 'off', or 'extended'";
+    return NULL;
+}
+
 /* ---- per directory ---- */
 
 static const char *set_options(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
@@ -498,7 +511,7 @@ static const rl_cmd_t core_cmds[] = {
       RL_ARGS_1PLUS, "One or more of 'INode', 'MTime', 'Size', 'Digest', 'None', or 'All'" },
     { "UseCanonicalName", rl_cmd_set_ignored, 0, RL_CTX_ANY, 0, RL_ARGS_TAKE1,
       "How to work out the ServerName : Port when constructing URLs" },
-    { "TraceEnable", rl_cmd_set_ignored, 0, RL_CTX_RSRC, 0, RL_ARGS_TAKE1,
+    { "TraceEnable", set_trace_enable, 0, RL_CTX_RSRC, 0, RL_ARGS_TAKE1,
       "'on' (default), 'off' or 'extended' to trace request body content" },
     { "AllowEncodedSlashes", rl_cmd_set_ignored, 0, RL_CTX_RSRC, 0, RL_ARGS_TAKE12,
       "Allow URLs containing '/' encoded as '%2F'" },
