@@ -53,18 +53,6 @@ static const char *const level_names[] = {
     "trace1", "trace2", "trace3", "trace4", "trace5", "trace6", "trace7", "trace8",
 };
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static rl_log_t *log_new(kind_t kind)
 {
@@ -89,7 +77,7 @@ static int open_file(rl_log_t *l, const char *path, char *err, size_t errlen)
 {
     l->fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (l->fd < 0) {
-        errf(err, errlen, "could not open log file %s: %s", path, strerror(errno));
+        rl_errf(err, errlen, "could not open log file %s: %s", path, strerror(errno));
         return RL_ERROR;
     }
     l->target = rl_xstrdup(path);
@@ -168,7 +156,7 @@ static int open_pipe(rl_log_t *l, const char *cmd, char *err, size_t errlen)
         cmd++;
     l->target = rl_xstrdup(cmd);
     if (start_logger(l) != RL_OK) {
-        errf(err, errlen, "could not start piped log program %s: %s", cmd, strerror(errno));
+        rl_errf(err, errlen, "could not start piped log program %s: %s", cmd, strerror(errno));
         return RL_ERROR;
     }
     return RL_OK;
@@ -199,7 +187,7 @@ static int open_syslog(rl_log_t *l, const char *spec, char *err, size_t errlen)
             if (strlen(facilities[i].name) == flen && strncasecmp(facilities[i].name, fac, flen) == 0)
                 break;
         if (i == RL_NELEMS(facilities)) {
-            errf(err, errlen, "unknown syslog facility %.*s", (int)flen, fac);
+            rl_errf(err, errlen, "unknown syslog facility %.*s", (int)flen, fac);
             return RL_ERROR;
         }
         l->facility = facilities[i].facility;
@@ -350,14 +338,14 @@ static int parse_level_arg(const char *arg, rl_str_t *name, int *level, char *er
     *name = RL_STR_NULL;
     *level = rl_log_parse_level(colon ? colon + 1 : arg);
     if (*level < 0) {
-        errf(err, errlen, "LogLevel requires level keyword: one of "
+        rl_errf(err, errlen, "LogLevel requires level keyword: one of "
              "emerg/alert/crit/error/warn/notice/info/debug/trace1/.../trace8");
         return RL_ERROR;
     }
     if (colon) {
         *name = module_short_name(rl_str(arg, (size_t)(colon - arg)));
         if (name->len == 0 || name->len >= MODULE_NAME_MAX) {
-            errf(err, errlen, "Invalid module name in LogLevel argument '%s'", arg);
+            rl_errf(err, errlen, "Invalid module name in LogLevel argument '%s'", arg);
             return RL_ERROR;
         }
     }
@@ -370,7 +358,7 @@ int rl_log_set_levels(rl_log_t *l, int argc, char **argv, char *err, size_t errl
     int level;
 
     if (argc < 1) {
-        errf(err, errlen, "LogLevel requires at least one argument");
+        rl_errf(err, errlen, "LogLevel requires at least one argument");
         return RL_ERROR;
     }
     for (int i = 0; i < argc; i++)   /* all or nothing */

@@ -19,18 +19,6 @@
 #include "core/proc.h"
 #include "core/signal.h"
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Parses "#<digits>" into <*id>; false for anything else. */
 static bool parse_hash_id(const char *s, unsigned long *id)
@@ -54,7 +42,7 @@ int rl_proc_resolve_user(const char *user, uid_t *uid, char *err, size_t errlen)
     }
     struct passwd *pw = user && *user ? getpwnam(user) : NULL;
     if (pw == NULL) {
-        errf(err, errlen, "bad user name %s", user ? user : "(null)");
+        rl_errf(err, errlen, "bad user name %s", user ? user : "(null)");
         return RL_ERROR;
     }
     *uid = pw->pw_uid;
@@ -70,7 +58,7 @@ int rl_proc_resolve_group(const char *group, gid_t *gid, char *err, size_t errle
     }
     struct group *gr = group && *group ? getgrnam(group) : NULL;
     if (gr == NULL) {
-        errf(err, errlen, "bad group name %s", group ? group : "(null)");
+        rl_errf(err, errlen, "bad group name %s", group ? group : "(null)");
         return RL_ERROR;
     }
     *gid = gr->gr_gid;
@@ -83,7 +71,7 @@ static int set_groups(uid_t uid, gid_t gid, char *err, size_t errlen)
 {
     struct passwd *pw = getpwuid(uid);
     if (pw ? initgroups(pw->pw_name, gid) : setgroups(1, &gid)) {
-        errf(err, errlen, "could not set groups for uid %lu: %s",
+        rl_errf(err, errlen, "could not set groups for uid %lu: %s",
              (unsigned long)uid, strerror(errno));
         return RL_ERROR;
     }
@@ -97,12 +85,12 @@ static int verify_dropped(uid_t uid, gid_t gid, char *err, size_t errlen)
     gid_t rg, eg, sg;
     if (getresuid(&r, &e, &s) || getresgid(&rg, &eg, &sg)
         || r != uid || e != uid || s != uid || rg != gid || eg != gid || sg != gid) {
-        errf(err, errlen, "ids did not change to uid %lu gid %lu",
+        rl_errf(err, errlen, "ids did not change to uid %lu gid %lu",
              (unsigned long)uid, (unsigned long)gid);
         return RL_ERROR;
     }
     if (setuid(0) == 0 || seteuid(0) == 0) {
-        errf(err, errlen, "could regain root after setuid(%lu)", (unsigned long)uid);
+        rl_errf(err, errlen, "could regain root after setuid(%lu)", (unsigned long)uid);
         return RL_ERROR;
     }
     return RL_OK;
@@ -123,25 +111,25 @@ int rl_proc_drop_privileges(const char *user, const char *group, char *err, size
     } else {
         struct passwd *pw = getpwuid(uid);
         if (pw == NULL) {
-            errf(err, errlen, "no group given and no passwd entry for uid %lu",
+            rl_errf(err, errlen, "no group given and no passwd entry for uid %lu",
                  (unsigned long)uid);
             return RL_ERROR;
         }
         gid = pw->pw_gid;
     }
     if (uid == 0) {
-        errf(err, errlen, "refusing to serve as root (User %s): "
+        rl_errf(err, errlen, "refusing to serve as root (User %s): "
              "set User to an unprivileged user", user);
         return RL_ERROR;
     }
     if (set_groups(uid, gid, err, errlen) != RL_OK)
         return RL_ERROR;
     if (setgid(gid) != 0) {
-        errf(err, errlen, "setgid(%lu): %s", (unsigned long)gid, strerror(errno));
+        rl_errf(err, errlen, "setgid(%lu): %s", (unsigned long)gid, strerror(errno));
         return RL_ERROR;
     }
     if (setuid(uid) != 0) {
-        errf(err, errlen, "setuid(%lu): %s", (unsigned long)uid, strerror(errno));
+        rl_errf(err, errlen, "setuid(%lu): %s", (unsigned long)uid, strerror(errno));
         return RL_ERROR;
     }
     return verify_dropped(uid, gid, err, errlen);
@@ -367,7 +355,7 @@ out_unlink_tmp:
     unlink(tmp);
     errno = saved_errno;
 out_error:
-    errf(err, errlen, "could not create pid file %s: %s", path, strerror(errno));
+    rl_errf(err, errlen, "could not create pid file %s: %s", path, strerror(errno));
     return RL_ERROR;
 }
 

@@ -35,4 +35,10 @@ void *rl_xcalloc(size_t n, size_t size);
 void *rl_xrealloc(void *p, size_t n);
 char *rl_xstrdup(const char *s);
 
+/* Formats a message into the caller's error buffer <err> of <errlen> bytes
+ * (the "char *err, size_t errlen" pair of many functions); NULL or 0: the
+ * message is dropped. */
+void rl_errf(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -19,18 +19,6 @@
 #include <unistd.h>
 #include "core/sock.h"
 
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-    if (err == NULL || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 #define SIN(a)  ((struct sockaddr_in *)&(a)->ss)
 #define SIN6(a) ((struct sockaddr_in6 *)&(a)->ss)
@@ -265,15 +253,15 @@ int rl_sock_parse_listen(const char *arg, rl_sockaddr_t *out, char *err, size_t 
     int port;
 
     if (!split_host_port(arg, host, sizeof(host), &port)) {
-        errf(err, errlen, "Invalid address or port");
+        rl_errf(err, errlen, "Invalid address or port");
         return RL_ERROR;
     }
     if (strchr(host, '%')) {
-        errf(err, errlen, "Scope id is not supported");
+        rl_errf(err, errlen, "Scope id is not supported");
         return RL_ERROR;
     }
     if (port == 0) {
-        errf(err, errlen, "Port must be specified");
+        rl_errf(err, errlen, "Port must be specified");
         return RL_ERROR;
     }
     if (host[0] == '\0' || strcmp(host, "*") == 0)
@@ -281,7 +269,7 @@ int rl_sock_parse_listen(const char *arg, rl_sockaddr_t *out, char *err, size_t 
     if (arg[0] == '[') {   /* brackets hold an IPv6 address, nothing else */
         unsigned char buf[16];
         if (inet_pton(AF_INET6, host, buf) != 1) {
-            errf(err, errlen, "Invalid address or port");
+            rl_errf(err, errlen, "Invalid address or port");
             return RL_ERROR;
         }
         set_in6(out, buf, port);
@@ -289,7 +277,7 @@ int rl_sock_parse_listen(const char *arg, rl_sockaddr_t *out, char *err, size_t 
     }
     if (rl_sockaddr_from_ip(host, port, out) == RL_OK || resolve_host(host, port, out) == RL_OK)
         return RL_OK;
-    errf(err, errlen, "Could not resolve host name %s", host);
+    rl_errf(err, errlen, "Could not resolve host name %s", host);
     return RL_ERROR;
 }
 
@@ -349,7 +337,7 @@ out_close_fd:
     errno = saved_errno;
 out_error:
     rl_sockaddr_format(a, name, sizeof(name), true);
-    errf(err, errlen, "could not %s address %s: %s", what, name, strerror(errno));
+    rl_errf(err, errlen, "could not %s address %s: %s", what, name, strerror(errno));
     return -1;
 }
 
@@ -416,7 +404,7 @@ int rl_sock_connect(const rl_sockaddr_t *a, char *err, size_t errlen)
     errno = saved_errno;
 out_error:
     rl_sockaddr_format(a, name, sizeof(name), true);
-    errf(err, errlen, "could not connect to %s: %s", name, strerror(errno));
+    rl_errf(err, errlen, "could not connect to %s: %s", name, strerror(errno));
     return -1;
 }
 
@@ -429,7 +417,7 @@ int rl_sock_connect_unix(const char *path, char *err, size_t errlen)
 {
     rl_sockaddr_t a;
     if (rl_sockaddr_unix(path, &a) != RL_OK) {
-        errf(err, errlen, "could not connect to unix:%s: %s", path, strerror(errno));
+        rl_errf(err, errlen, "could not connect to unix:%s: %s", path, strerror(errno));
         return -1;
     }
     return rl_sock_connect(&a, err, errlen);

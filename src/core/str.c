@@ -1,4 +1,5 @@
 /* String views and the allocation wrappers that implement the OOM policy. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include "core/str.h"
@@ -89,4 +90,14 @@ bool rl_str_to_u64(rl_str_t s, uint64_t max, uint64_t *out)
     }
     *out = v;
     return true;
+}
+
+void rl_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+    if (err == NULL || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
 }
