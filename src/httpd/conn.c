@@ -45,7 +45,7 @@ struct rl_conn_s {
     rl_worker_t *w;
     rl_conn_t *prev, *next;
     rl_sockaddr_t peer, local;
-    char *peer_str;              /* "ip:port", formatted on demand */
+    char *peer_str;              /* "ip:port", formatted on demand, in the arena */
     char *peer_ip;
     char *local_str;
     rl_buf_t in;                 /* request bytes; released when idle */
@@ -84,31 +84,39 @@ uint64_t rl_conn_response_bytes(const rl_conn_t *c) { return c->resp_bytes; }
 rl_buf_t *rl_conn_scratch(rl_conn_t *c) { return &c->w->scratch; }
 const char *rl_conn_boundary(rl_conn_t *c) { return c->w->boundary; }
 
+/* Address strings live in the request arena (an idle connection keeps
+ * none); without a request, in a small rotating static buffer that the
+ * caller uses at once (a log line). */
 static char *addr_str(rl_conn_t *c, const rl_sockaddr_t *a, bool port)
 {
-    char buf[80];
+    static char tmp[4][RL_SOCKADDR_STRLEN];
+    static unsigned k;
+    char buf[RL_SOCKADDR_STRLEN];
     rl_sockaddr_format(a, buf, sizeof(buf), port);
-    (void)c;
-    return rl_xstrdup(buf);
+    if (c->arena)
+        return rl_arena_strdup(c->arena, buf);
+    k = (k + 1) % 4;
+    memcpy(tmp[k], buf, sizeof(buf));
+    return tmp[k];
 }
 
 const char *rl_conn_peer_str(rl_conn_t *c)
 {
-    if (c->peer_str == NULL)
+    if (c->peer_str == NULL || c->arena == NULL)
         c->peer_str = addr_str(c, &c->peer, true);
     return c->peer_str;
 }
 
 const char *rl_conn_peer_ip(rl_conn_t *c)
 {
-    if (c->peer_ip == NULL)
+    if (c->peer_ip == NULL || c->arena == NULL)
         c->peer_ip = addr_str(c, &c->peer, false);
     return c->peer_ip;
 }
 
 const char *rl_conn_local_str(rl_conn_t *c)
 {
-    if (c->local_str == NULL)
+    if (c->local_str == NULL || c->arena == NULL)
         c->local_str = addr_str(c, &c->local, false);
     return c->local_str;
 }
@@ -138,6 +146,7 @@ static void request_free(rl_conn_t *c)
         arena_put(c->w, c->arena);
         c->arena = NULL;
     }
+    c->peer_str = c->peer_ip = c->local_str = NULL;   /* they were in the arena */
     c->r = NULL;
     c->parser = NULL;
     c->dechunk = NULL;
@@ -158,9 +167,6 @@ static void conn_close(rl_conn_t *c)
     request_free(c);
     rl_buf_release(&c->in);
     rl_buf_release(&c->out);
-    free(c->peer_str);
-    free(c->peer_ip);
-    free(c->local_str);
     if (c->prev) c->prev->next = c->next;
     else w->conns = c->next;
     if (c->next) c->next->prev = c->prev;
