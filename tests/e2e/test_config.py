@@ -708,6 +708,32 @@ def test_require_method(relaisd):
     relaisd.wait_for_log(r"AH01630: client denied by server configuration: .*/m/f\.txt$")
 
 
+def test_require_expr(relaisd):
+    relaisd.write("htdocs/e/f.txt", "e")
+    relaisd.write("htdocs/q/f.txt", "q")
+    start(relaisd, '<Location "/e">\n'
+                   'Require expr "%{{HTTP:X-Token}} == \'s3cret\' && %{{REQUEST_METHOD}} -in {{\'GET\', \'HEAD\'}}"\n'
+                   '</Location>\n'
+                   '<Directory "{docroot}/q">\n'
+                   'Require expr %{{QUERY_STRING}} =~ /^k=[0-9]+$/\n'
+                   '</Directory>')
+    assert status(relaisd, "/e/f.txt") == 403
+    assert status(relaisd, "/e/f.txt", headers={"X-Token": "wrong"}) == 403
+    assert body(relaisd, "/e/f.txt", headers={"X-Token": "s3cret"}) == b"e"
+    assert status(relaisd, "/e/f.txt", "POST", headers={"X-Token": "s3cret"}, body=b"x") == 403
+    assert body(relaisd, "/q/f.txt?k=42") == b"q"
+    assert status(relaisd, "/q/f.txt?k=x") == 403
+    assert status(relaisd, "/q/f.txt") == 403
+
+
+def test_require_expr_syntax_error_names_the_line(relaisd):
+    relaisd.write_config(extra='<Location "/x">\nRequire expr "%{{REQUEST_URI}} == "\n</Location>')
+    res = relaisd.run(["-t"])
+    assert res.rc == 1
+    assert "Cannot parse expression in require line" in res.stderr
+    assert re.search(r"Syntax error on line \d+ of .*relaisd\.conf", res.stderr), res.stderr
+
+
 def test_require_in_vhost_merges_with_main_directory(relaisd):
     relaisd.write("htdocs/v/f.txt", "v")
     start(relaisd, "<VirtualHost *:{port}>\nServerName v.test\n"

@@ -4,11 +4,12 @@
 #include <stdio.h>
 #include "httpd/config.h"
 #include "httpd/request.h"
+#include "httpd/vars.h"
 
 typedef enum { AZ_DENIED, AZ_GRANTED, AZ_NEUTRAL } az_result_t;
 
 typedef enum {
-    AZ_ALL_GRANTED, AZ_ALL_DENIED, AZ_IP, AZ_LOCAL, AZ_ENV, AZ_METHOD, AZ_HOST,
+    AZ_ALL_GRANTED, AZ_ALL_DENIED, AZ_IP, AZ_LOCAL, AZ_ENV, AZ_METHOD, AZ_HOST, AZ_EXPR,
     AZ_ANY, AZ_ALL, AZ_NONE,
 } az_kind_t;
 
@@ -19,6 +20,7 @@ typedef struct az_s {
     unsigned nips;
     char **words;
     unsigned nwords;
+    rl_expr_t *expr;
     struct az_s *children, *next;
     const char *file;
     int line;
@@ -81,6 +83,18 @@ static void add_child(az_t *parent, az_t *c)
     *t = c;
 }
 
+/* The expression of "Require [not] expr ...": the rest of the line as
+ * written, without the quotes around it when it is one quoted word. */
+static const char *expr_source(rl_cmd_parms_t *p, int argc, char **argv)
+{
+    if (argc < 2)
+        return NULL;
+    if (argc == 2)
+        return argv[1];
+    const char *raw = strcasestr(p->raw_args, "expr");
+    return raw ? rl_arena_strdup(p->arena, raw + 4 + strspn(raw + 4, " \t")) : NULL;
+}
+
 static const char *parse_provider(rl_cmd_parms_t *p, az_t *z, int argc, char **argv)
 {
     const char *name = argv[0];
@@ -109,7 +123,16 @@ static const char *parse_provider(rl_cmd_parms_t *p, az_t *z, int argc, char **a
         z->words = rl_arena_alloc(p->arena, sizeof(char *) * z->nwords);
         for (int i = 1; i < argc; i++)
             z->words[i - 1] = rl_arena_strdup(p->arena, argv[i]);
-    } else if (strcasecmp(name, "expr") == 0 || strcasecmp(name, "user") == 0 ||
+    } else if (strcasecmp(name, "expr") == 0) {
+        char err[512];
+        const char *src = expr_source(p, argc, argv);
+        if (src == NULL)
+            return "'expr' requires an expression";
+        z->kind = AZ_EXPR;
+        z->expr = rl_expr_compile(p->arena, src, err, sizeof(err));
+        if (z->expr == NULL)
+            return rl_arena_printf(p->arena, "Cannot parse expression in require line: %s", err);
+    } else if (strcasecmp(name, "user") == 0 ||
                strcasecmp(name, "valid-user") == 0 || strcasecmp(name, "group") == 0) {
         return rl_arena_printf(p->arena, "the '%s' authorization provider is not "
                                "implemented by relais yet", name);
@@ -225,6 +248,8 @@ static az_result_t eval_provider(rl_request_t *r, const az_t *z)
         return AZ_DENIED;
     case AZ_HOST:
         return AZ_DENIED;   /* no reverse DNS in the event loop; see README */
+    case AZ_EXPR:
+        return rl_req_expr(r, z->expr) == 1 ? AZ_GRANTED : AZ_DENIED;
     default:
         return AZ_NEUTRAL;
     }
