@@ -269,6 +269,21 @@ static ssize_t scan_content(rl_http_request_parser_t *p, const char *buf, size_t
     return (ssize_t)i;
 }
 
+/* After an error: when the request line was complete, point request_line
+ * (and method, target) into <buf>, the caller's current buffer, for the
+ * log; views from an earlier call may point into memory since moved. */
+static ssize_t failed_in(rl_http_request_parser_t *p, const char *buf)
+{
+    int status = p->status;
+    const char *why = p->error;
+    if (p->line_end_ > p->head_start_)
+        parse_request_line(p, buf + p->head_start_, p->line_end_ - p->head_start_);
+    p->status = status;
+    p->error = why;
+    p->state_ = S_ERROR;
+    return -1;
+}
+
 ssize_t rl_http_parse_request(rl_http_request_parser_t *p, const char *buf, size_t len)
 {
     size_t i;
@@ -285,8 +300,10 @@ ssize_t rl_http_parse_request(rl_http_request_parser_t *p, const char *buf, size
     for (i = p->pos_; i < len && rc == 0; ) {
         if (p->cr_) {
             p->cr_ = false;
-            if (buf[i] != '\n')
-                return fail(p, 400, ERR_BARE_CR);
+            if (buf[i] != '\n') {
+                fail(p, 400, ERR_BARE_CR);
+                return failed_in(p, buf);
+            }
             rc = end_of_line(p, buf, i - 1, i + 1);
             i++;
         } else if (buf[i] == '\r') {
@@ -298,7 +315,7 @@ ssize_t rl_http_parse_request(rl_http_request_parser_t *p, const char *buf, size
         } else {
             ssize_t j = scan_content(p, buf, i, len);
             if (j < 0)
-                return -1;
+                return failed_in(p, buf);
             i = (size_t)j;
         }
     }

@@ -59,6 +59,32 @@ static uint64_t rng(void)
 
 /* ---- request line ---- */
 
+/* An error found after the buffer moved (a grown read buffer) reports the
+ * request line from the new buffer, never from the old memory. */
+static void test_error_after_buffer_moved(void **state)
+{
+    (void)state;
+    static const char *tails[] = { "X-Long: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n",
+                                   "X-Bad: a\rb\r\n" };
+    for (size_t t = 0; t < 2; t++) {
+        const char *head = "GET /moved HTTP/1.1\r\nHost: a\r\n";
+        char *first = strdup(head);
+        rl_http_parser_init(&P, hdrs, NHDRS);
+        P.max_field = 16;
+        assert_int_equal(rl_http_parse_request(&P, first, strlen(first)), 0);
+        size_t n = strlen(head) + strlen(tails[t]);
+        char *second = malloc(n + 1);
+        snprintf(second, n + 1, "%s%s", head, tails[t]);
+        memset(first, 'Z', strlen(first));        /* the old buffer is gone */
+        assert_int_equal(rl_http_parse_request(&P, second, n), -1);
+        assert_int_equal(P.status, 400);
+        assert_ptr_equal(P.request_line.p, second);
+        assert_str(P.request_line, "GET /moved HTTP/1.1");
+        free(first);
+        free(second);
+    }
+}
+
 static void test_simple_get(void **state)
 {
     (void)state;
@@ -852,6 +878,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_simple_get),
+        cmocka_unit_test(test_error_after_buffer_moved),
         cmocka_unit_test(test_http10_no_headers),
         cmocka_unit_test(test_custom_method_token),
         cmocka_unit_test(test_leading_empty_lines),
