@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/sendfile.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -39,12 +40,32 @@ typedef struct rl_wlistener_s {
     struct rl_wlistener_s *next;
 } wlistener_t;
 
+/* An IP address and port in sockaddr_in6's 28 bytes: idle connections are
+ * many, and rl_sockaddr_t's sockaddr_storage would be most of one. */
+typedef union {
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+} ipaddr_t;
+
+static void addr_pack(ipaddr_t *d, const rl_sockaddr_t *a)
+{
+    memset(d, 0, sizeof(*d));
+    memcpy(d, &a->ss, a->len < sizeof(*d) ? a->len : sizeof(*d));
+}
+
+static void addr_unpack(rl_sockaddr_t *a, const ipaddr_t *d)
+{
+    memset(a, 0, sizeof(*a));
+    a->len = d->in.sin_family == AF_INET ? sizeof(d->in) : sizeof(d->in6);
+    memcpy(&a->ss, d, a->len);
+}
+
 struct rl_conn_s {
     rl_io_t io;
     rl_event_t rev, wev;
     rl_worker_t *w;
     rl_conn_t *prev, *next;
-    rl_sockaddr_t peer, local;
+    ipaddr_t peer, local;        /* packed: rl_sockaddr_t takes 136 bytes */
     char *peer_str;              /* "ip:port", formatted on demand, in the arena */
     char *peer_ip;
     char *local_str;
@@ -77,8 +98,21 @@ static bool drops_connection(int status);
 
 /* ---- accessors ---- */
 
-const rl_sockaddr_t *rl_conn_peer(const rl_conn_t *c) { return &c->peer; }
-const rl_sockaddr_t *rl_conn_local(const rl_conn_t *c) { return &c->local; }
+/* The unpacked copies stay valid until the next call for another
+ * connection (a worker is one thread). */
+const rl_sockaddr_t *rl_conn_peer(const rl_conn_t *c)
+{
+    static rl_sockaddr_t peer;
+    addr_unpack(&peer, &c->peer);
+    return &peer;
+}
+
+const rl_sockaddr_t *rl_conn_local(const rl_conn_t *c)
+{
+    static rl_sockaddr_t local;
+    addr_unpack(&local, &c->local);
+    return &local;
+}
 unsigned rl_conn_keepalives(const rl_conn_t *c) { return c->requests ? c->requests - 1 : 0; }
 uint64_t rl_conn_response_bytes(const rl_conn_t *c) { return c->resp_bytes; }
 rl_buf_t *rl_conn_scratch(rl_conn_t *c) { return &c->w->scratch; }
@@ -103,21 +137,21 @@ static char *addr_str(rl_conn_t *c, const rl_sockaddr_t *a, bool port)
 const char *rl_conn_peer_str(rl_conn_t *c)
 {
     if (c->peer_str == NULL || c->arena == NULL)
-        c->peer_str = addr_str(c, &c->peer, true);
+        c->peer_str = addr_str(c, rl_conn_peer(c), true);
     return c->peer_str;
 }
 
 const char *rl_conn_peer_ip(rl_conn_t *c)
 {
     if (c->peer_ip == NULL || c->arena == NULL)
-        c->peer_ip = addr_str(c, &c->peer, false);
+        c->peer_ip = addr_str(c, rl_conn_peer(c), false);
     return c->peer_ip;
 }
 
 const char *rl_conn_local_str(rl_conn_t *c)
 {
     if (c->local_str == NULL || c->arena == NULL)
-        c->local_str = addr_str(c, &c->local, false);
+        c->local_str = addr_str(c, rl_conn_local(c), false);
     return c->local_str;
 }
 
@@ -227,12 +261,14 @@ static void conn_open(rl_worker_t *w, int fd, const rl_sockaddr_t *peer)
         return;
     }
     c->w = w;
-    c->peer = *peer;
-    if (rl_sock_local_addr(fd, &c->local) != RL_OK) {
+    rl_sockaddr_t local;
+    if (rl_sock_local_addr(fd, &local) != RL_OK) {
         close(fd);
         free(c);
         return;
     }
+    addr_pack(&c->peer, peer);
+    addr_pack(&c->local, &local);
     rl_sock_set_nodelay(fd);
     c->io.fd = fd;
     c->io.read = &c->rev;
@@ -673,7 +709,7 @@ static void process_head(rl_conn_t *c, size_t head_len)
     fill_request(c, r, head_len);
     rl_buf_consume(&c->in, head_len);
     int st = check_head(c, r);
-    r->server = rl_vhost_select(r->cf, &c->local, r->hostname);
+    r->server = rl_vhost_select(r->cf, rl_conn_local(c), r->hostname);
     if (st) {
         rl_log_error(r->server->error_log, RL_LOG_INFO, "core", rl_conn_peer_str(c), "AH00566: "
                      "request failed: %d", st);
