@@ -49,7 +49,9 @@ struct rl_module_s {
     void *(*merge_dir)(rl_arena_t *a, void *base, void *add);
     /* after the whole configuration is read; returns NULL or an error */
     const char *(*post_config)(rl_config_t *cf, rl_server_t *s);
+    int (*post_read)(rl_request_t *r);      /* once the head is read (server level) */
     int (*translate)(rl_request_t *r);      /* URI -> filename, redirects */
+    int (*header_parser)(rl_request_t *r);  /* after the walks, before access */
     int (*access)(rl_request_t *r);         /* Require and friends */
     int (*type)(rl_request_t *r);           /* content type, handler name */
     int (*fixups)(rl_request_t *r);

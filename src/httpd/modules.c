@@ -6,13 +6,14 @@ extern rl_module_t rl_core_module, rl_unixd_module, rl_so_module, rl_version_mod
     rl_http_module, rl_logio_module, rl_watchdog_module, rl_mpm_event_module,
     rl_mpm_worker_module, rl_mpm_prefork_module, rl_log_config_module, rl_mime_module,
     rl_alias_module, rl_dir_module, rl_authz_core_module, rl_authz_host_module,
-    rl_reqtimeout_module;
+    rl_reqtimeout_module, rl_env_module, rl_setenvif_module;
 
 rl_module_t *rl_modules[] = {
     &rl_core_module, &rl_so_module, &rl_http_module, &rl_unixd_module, &rl_version_module,
     &rl_logio_module, &rl_watchdog_module, &rl_mpm_event_module, &rl_mpm_worker_module,
-    &rl_mpm_prefork_module, &rl_log_config_module, &rl_reqtimeout_module, &rl_alias_module,
-    &rl_authz_core_module, &rl_authz_host_module, &rl_mime_module, &rl_dir_module,
+    &rl_mpm_prefork_module, &rl_log_config_module, &rl_reqtimeout_module, &rl_setenvif_module,
+    &rl_alias_module,
+    &rl_authz_core_module, &rl_authz_host_module, &rl_mime_module, &rl_dir_module, &rl_env_module,
     NULL
 };
 

@@ -446,6 +446,8 @@ static int run_phases(rl_request_t *r)
     walk_sections(r);
     if ((rc = check_symlinks(r, r->doc_root ? r->doc_root : "/", r->filename)))
         return rc;
+    if ((rc = run_hook(r, offsetof(rl_module_t, header_parser), false)) != RL_DECLINED)
+        return rc;
     if ((rc = run_hook(r, offsetof(rl_module_t, access), false)) != RL_DECLINED)
         return rc;
     if ((rc = run_hook(r, offsetof(rl_module_t, type), true)) > RL_OK || rc == RL_DONE)
@@ -515,6 +517,8 @@ void rl_req_process(rl_request_t *r)
     body_reset(r);
     r->status = 200;
     r->dir = r->server->lookup_defaults;
-    int rc = run_phases(r);
+    int rc = run_hook(r, offsetof(rl_module_t, post_read), false);
+    if (rc == RL_DECLINED)
+        rc = run_phases(r);
     finish_phases(r, rc);
 }

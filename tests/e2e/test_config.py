@@ -999,6 +999,39 @@ def test_custom_log_env_condition_without_variables(relaisd):
     assert lines_of(relaisd.logs / "pos_log") == []
 
 
+def test_setenvif_and_setenv_reach_the_log(relaisd):
+    relaisd.write("htdocs/api/users.txt", "u")
+    relaisd.write("htdocs/pic.png", b"\x89PNG")
+    start(relaisd, 'SetEnvIf Request_URI "^/api/(\\w+)" API=$1\n'
+                   'SetEnvIfNoCase ^Authorization$ "(.+)" HTTP_AUTHORIZATION=$1\n'
+                   'SetEnvIf Request_URI "\\.png$" dontlog\n'
+                   'SetEnv STATIC yes\n'
+                   'LogFormat "%U api=%{API}e auth=%{HTTP_AUTHORIZATION}e s=%{STATIC}e" envf\n'
+                   'CustomLog "{logs}/env_log" envf env=!dontlog')
+    relaisd.get("/api/users.txt", headers={"authorization": "Basic dTpw"})
+    relaisd.get("/pic.png")
+    relaisd.get("/api/")
+    lines = wait_lines(relaisd.logs / "env_log", 2)
+    assert lines[0] == "/api/users.txt api=users auth=Basic dTpw s=yes", lines
+    assert lines[1] == "/api/ api=- auth=- s=yes", lines
+    assert not any("png" in l for l in lines)
+
+
+def test_browsermatch_and_require_env(relaisd):
+    relaisd.write("htdocs/b/f.txt", "b")
+    relaisd.write("htdocs/s/f.txt", "s")
+    start(relaisd, 'BrowserMatchNoCase "^curl/" is_curl\n'
+                   '<Directory "{docroot}/b">\nRequire env is_curl\n</Directory>\n'
+                   # SetEnv runs after the access checks, as in Apache
+                   '<Directory "{docroot}/s">\nSetEnv late 1\nRequire env late\n</Directory>\n'
+                   '<Directory "{docroot}/b">\nSetEnvIf X-Unlock "^yes$" !is_curl\n</Directory>')
+    assert body(relaisd, "/b/f.txt", headers={"User-Agent": "CURL/8.0"}) == b"b"
+    assert status(relaisd, "/b/f.txt", headers={"User-Agent": "Mozilla/5.0"}) == 403
+    # a section rule runs after the server-level ones and can unset
+    assert status(relaisd, "/b/f.txt", headers={"User-Agent": "curl/8", "X-Unlock": "yes"}) == 403
+    assert status(relaisd, "/s/f.txt") == 403
+
+
 # ==========================================================================
 # error log format and LogLevel
 
