@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include "httpd/config.h"
 #include "httpd/dircache.h"
+#include "http/expr.h"
 
 /* ---- modules -------------------------------------------------------- */
 
@@ -266,6 +267,7 @@ static const char *section_open(rl_conf_state_t *st, const rl_conf_node_t *n,
     sub.context = RL_CTX_DIR;
     sub.dir = sec->conf;
     sub.section = sec;
+    sub.last_if = NULL;
     const char *err = rl_config_walk(&sub, n);
     if (err)
         return err;
@@ -321,6 +323,7 @@ static const char *vhost_open(rl_conf_state_t *st, const rl_conf_node_t *n)
     sub.server = s;
     sub.dir = s->lookup_defaults;
     sub.context = RL_CTX_VHOST;
+    sub.last_if = NULL;
     const char *err = rl_config_walk(&sub, n);
     if (err)
         return err;
@@ -328,6 +331,63 @@ static const char *vhost_open(rl_conf_state_t *st, const rl_conf_node_t *n)
     while (*p)
         p = &(*p)->next;
     *p = s;
+    return NULL;
+}
+
+/* The expression of <If "..."> / <ElseIf ...>: the text as written, without
+ * the quotes around it. */
+static const char *if_source(rl_conf_state_t *st, const rl_conf_node_t *n)
+{
+    if (n->argc == 1)
+        return n->argv[0];
+    const char *raw = n->args_raw ? n->args_raw : "";
+    size_t len = strlen(raw);
+    if (len >= 2 && raw[0] == '"' && raw[len - 1] == '"')
+        return rl_arena_strndup(st->cf->arena, raw + 1, len - 2);
+    return raw;
+}
+
+/* <If>, <ElseIf> (which 1) and <Else> (which 2): per-directory settings
+ * applied when the expression holds, merged after <Location>. */
+static const char *if_open(rl_conf_state_t *st, const rl_conf_node_t *n, int which)
+{
+    rl_arena_t *a = st->cf->arena;
+    if (st->section && st->section->kind == RL_SEC_IF)
+        return rl_arena_printf(a, "<%s> inside <If> is not supported by relais yet", n->name);
+    if (which && st->last_if == NULL)
+        return "<Else> or <ElseIf> section without previous <If> or <ElseIf> section in same scope";
+    if (which == 2 && n->argc)
+        return "<Else> does not take an argument";
+    rl_section_t *sec = rl_arena_calloc(a, sizeof(*sec));
+    sec->kind = RL_SEC_IF;
+    sec->file = n->file;
+    sec->line = n->line;
+    sec->id = st->cf->nsections++;
+    sec->path = n->name;
+    sec->within = st->section;
+    if (which < 2) {
+        char err[512];
+        const char *src = if_source(st, n);
+        if (*src == '\0')
+            return rl_arena_printf(a, "<%s> requires an expression", n->name);
+        sec->expr = rl_expr_compile(a, src, err, sizeof(err));
+        if (sec->expr == NULL)
+            return rl_arena_printf(a, "Cannot parse condition clause: %s", err);
+    }
+    sec->conf = rl_dirconf_create(a);
+    rl_conf_state_t sub = *st;
+    sub.context = RL_CTX_DIR;
+    sub.dir = sec->conf;
+    sub.section = sec;
+    sub.last_if = NULL;
+    const char *err = rl_config_walk(&sub, n);
+    if (err)
+        return err;
+    if (which)
+        st->last_if->els = sec;
+    else
+        section_append(&st->server->ifs, sec);
+    st->last_if = which == 2 ? NULL : sec;
     return NULL;
 }
 
@@ -341,6 +401,12 @@ static const char *core_section(rl_conf_state_t *st, const rl_conf_node_t *n, bo
     *handled = true;
     if (strcasecmp(n->name, "VirtualHost") == 0)
         return vhost_open(st, n);
+    if (strcasecmp(n->name, "If") == 0)
+        return if_open(st, n, 0);
+    if (strcasecmp(n->name, "ElseIf") == 0)
+        return if_open(st, n, 1);
+    if (strcasecmp(n->name, "Else") == 0)
+        return if_open(st, n, 2);
     for (size_t i = 0; i < RL_NELEMS(secs); i++) {
         if (strcasecmp(n->name, secs[i].name) != 0)
             continue;
@@ -406,10 +472,14 @@ const char *rl_config_walk(rl_conf_state_t *st, const rl_conf_node_t *node)
     for (const rl_conf_node_t *n = node->first_child; n; n = n->next) {
         const char *err = NULL;
         bool handled = false;
+        rl_section_t *prev_if = st->last_if;
         if (n->section)
             err = core_section(st, n, &handled);
         if (!handled)
             err = run_directive(st, n);
+        /* <ElseIf>/<Else> must follow their <If> directly */
+        if (st->last_if == prev_if)
+            st->last_if = NULL;
         if (err)
             return node_error(st, n, err);
     }
@@ -529,12 +599,14 @@ static const char *post_config(rl_config_t *cf)
     }
 
     rl_section_t *mdirs = main->dirs, *mfiles = main->files, *mlocs = main->locations;
+    rl_section_t *mifs = main->ifs;
     main->dirs = sections_sorted(cf->arena, mdirs, NULL);
     for (rl_server_t *v = main->next; v; v = v->next) {
         server_inherit(cf, main, v);
         v->dirs = sections_sorted(cf->arena, mdirs, v->dirs);
         v->files = sections_concat(cf->arena, mfiles, v->files);
         v->locations = sections_concat(cf->arena, mlocs, v->locations);
+        v->ifs = sections_concat(cf->arena, mifs, v->ifs);
     }
     for (rl_server_t *s = main; s; s = s->next)
         rl_reqtimeout_defaults(cf, s);

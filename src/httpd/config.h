@@ -25,6 +25,7 @@ typedef struct {
     rl_dirconf_t *dir;           /* current per-directory configuration */
     unsigned context;            /* RL_CTX_* */
     rl_section_t *section;       /* current section, NULL outside */
+    rl_section_t *last_if;       /* the previous sibling, when an <If>/<ElseIf> */
     unsigned allow_override;     /* for .htaccess reads */
     rl_buf_t *warnings;          /* lines printed by -t */
 } rl_conf_state_t;

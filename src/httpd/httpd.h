@@ -81,7 +81,9 @@ struct rl_section_s {
     const char *file;
     int line;
     rl_dirconf_t *conf;
-    struct rl_section_s *within;  /* <Files> nested in this <Directory> */
+    struct rl_section_s *within;  /* the section this one is nested in */
+    struct rl_expr_s *expr;       /* <If>/<ElseIf>; NULL for <Else> */
+    struct rl_section_s *els;     /* the <ElseIf>/<Else> that follows an <If> */
     rl_section_t *next;
 };
 
@@ -121,6 +123,7 @@ struct rl_server_s {
     rl_section_t *dirs;             /* <Directory>, sorted for the walk */
     rl_section_t *files;
     rl_section_t *locations;
+    rl_section_t *ifs;              /* <If> chains, merged after everything else */
     rl_server_t *next;
 };
 

@@ -13,6 +13,7 @@
 #include "httpd/conn.h"
 #include "httpd/dircache.h"
 #include "httpd/request.h"
+#include "httpd/vars.h"
 #include "httpd/mod/core.h"
 
 #define MAX_REDIRECTS 10
@@ -294,6 +295,26 @@ static bool location_matches(const rl_section_t *s, const char *uri)
            (n == 0 || s->path[n - 1] == '/' || uri[n] == '/' || uri[n] == '\0');
 }
 
+/* Does the section <s> (an <If>'s enclosing one) apply to <r>? */
+static bool section_applies(rl_request_t *r, const rl_section_t *s, const char *dir, size_t dlen)
+{
+    const char *base;
+    switch (s->kind) {
+    case RL_SEC_DIRECTORY:
+        return dir_section_matches(s, dir, dlen);
+    case RL_SEC_LOCATION:
+        return location_matches(s, r->uri);
+    case RL_SEC_FILES:
+        if (r->filename == NULL)
+            return false;
+        base = strrchr(r->filename, '/');
+        base = base ? base + 1 : r->filename;
+        return name_matches(s, base) && (!s->within || dir_section_matches(s->within, dir, dlen));
+    default:
+        return false;
+    }
+}
+
 /* Finds which sections apply and gets their merge from the cache. */
 static void walk_sections(rl_request_t *r)
 {
@@ -317,6 +338,16 @@ static void walk_sections(rl_request_t *r)
     for (rl_section_t *s = r->server->locations; s && n < MAX_SECTIONS; s = s->next)
         if (location_matches(s, r->uri))
             secs[n++] = s;
+    for (rl_section_t *s = r->server->ifs; s && n < MAX_SECTIONS; s = s->next) {
+        if (s->within && !section_applies(r, s->within, dir, dlen))
+            continue;
+        for (rl_section_t *x = s; x; x = x->els) {
+            if (x->expr == NULL || rl_req_expr(r, x->expr) == 1) {
+                secs[n++] = x;
+                break;
+            }
+        }
+    }
     r->dir = rl_dircache_get(r->cf, r->server, secs, n, r->arena);
 }
 

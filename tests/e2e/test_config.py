@@ -734,6 +734,47 @@ def test_require_expr_syntax_error_names_the_line(relaisd):
     assert re.search(r"Syntax error on line \d+ of .*relaisd\.conf", res.stderr), res.stderr
 
 
+def test_if_elseif_else(relaisd):
+    relaisd.write("htdocs/m/f.txt", "m")
+    start(relaisd, '<Location "/m">\n'
+                   '<If "%{{HTTP:X-Mode}} == \'a\'">\nForceType text/x-a\n</If>\n'
+                   '<ElseIf "%{{HTTP:X-Mode}} -in {{\'b\', \'bb\'}}">\nForceType text/x-b\n</ElseIf>\n'
+                   '<Else>\nForceType text/x-c\n</Else>\n'
+                   '</Location>\n'
+                   '<If "%{{QUERY_STRING}} =~ /(^|&)deny(&|$)/">\nRequire all denied\n</If>')
+    def ctype(mode):
+        r = relaisd.get("/m/f.txt", headers={"X-Mode": mode} if mode else None)
+        assert r.status == 200, r.status
+        return r.headers["Content-Type"]
+    assert ctype("a") == "text/x-a"
+    assert ctype("bb") == "text/x-b"
+    assert ctype("z") == "text/x-c"
+    assert ctype(None) == "text/x-c"
+    assert status(relaisd, "/m/f.txt?x=1&deny") == 403
+    assert status(relaisd, "/m/f.txt?denyx") == 200
+
+
+def test_if_file_test_inside_filesmatch(relaisd):
+    """The shape of Debian's php8.2-fpm.conf: <FilesMatch> holding <If -f>."""
+    relaisd.write("htdocs/here.txt", "h")
+    start(relaisd, '<FilesMatch "\\.txt$">\n<If "-f %{{REQUEST_FILENAME}}">\n'
+                   'Require all denied\n</If>\n</FilesMatch>')
+    assert status(relaisd, "/here.txt") == 403
+    assert status(relaisd, "/gone.txt") == 404
+
+
+@pytest.mark.parametrize("conf,msg", [
+    ('<Else>\nRequire all denied\n</Else>', "without previous <If> or <ElseIf>"),
+    ('<If "%{{REQUEST_URI}} =~ ">\n</If>', "Cannot parse condition clause"),
+    ('<If "true">\n</If>\nServerAdmin x@y\n<Else>\n</Else>', "without previous <If> or <ElseIf>"),
+])
+def test_if_errors(relaisd, conf, msg):
+    relaisd.write_config(extra=conf)
+    res = relaisd.run(["-t"])
+    assert res.rc == 1 and msg in res.stderr, res.stderr
+    assert re.search(r"Syntax error on line \d+ of .*relaisd\.conf", res.stderr), res.stderr
+
+
 def test_require_in_vhost_merges_with_main_directory(relaisd):
     relaisd.write("htdocs/v/f.txt", "v")
     start(relaisd, "<VirtualHost *:{port}>\nServerName v.test\n"
