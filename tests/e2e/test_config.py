@@ -1018,6 +1018,13 @@ def test_custom_log_format(relaisd):
                         r"127\.0\.0\.1\|localhost\|%", one(lines, "/missing")), lines
 
 
+def test_log_empty_header_is_empty_unset_is_dash(relaisd):
+    relaisd.write("htdocs/a.txt", "a")
+    start(relaisd, 'LogFormat "[%{{Referer}}i] [%{{X-None}}i]" eh\nCustomLog "{logs}/eh_log" eh')
+    relaisd.get("/a.txt", headers={"Referer": ""})
+    assert wait_lines(relaisd.logs / "eh_log", 1) == ["[] [-]"]
+
+
 def test_log_time_D_counts_microseconds(relaisd):
     """%D is in microseconds, %T in seconds."""
     relaisd.write("htdocs/a.txt", "a")

@@ -277,9 +277,11 @@ static void put_escaped(rl_buf_t *b, const char *s, size_t n)
     }
 }
 
+/* Unset values log as "-"; an empty one (an empty header) as nothing, as
+ * Apache's mod_log_config does. */
 static void put_str(rl_buf_t *b, const char *s)
 {
-    if (s == NULL || *s == '\0')
+    if (s == NULL)
         rl_buf_append(b, "-", 1);
     else
         put_escaped(b, s, strlen(s));
