@@ -5,7 +5,7 @@
 set -e
 
 pkgs="build-essential cmake pkg-config libpcre2-dev libcmocka-dev python3 python3-pytest
-      libssl-dev media-types"
+      libssl-dev media-types php8.2-fpm apache2"
 case "$1" in
   bench) pkgs="wrk nginx-light apache2 procps" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
