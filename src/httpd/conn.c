@@ -84,7 +84,6 @@ struct rl_conn_s {
     uint64_t head_bytes;         /* head bytes seen so far (for MinRate) */
     unsigned requests;           /* requests served on this connection */
     bool closing;                /* close once the response is out */
-    bool head_sent;              /* response head fully written */
     bool drain_first;            /* dropping the body before answering */
 };
 
@@ -115,7 +114,6 @@ const rl_sockaddr_t *rl_conn_local(const rl_conn_t *c)
 }
 unsigned rl_conn_keepalives(const rl_conn_t *c) { return c->requests ? c->requests - 1 : 0; }
 uint64_t rl_conn_response_bytes(const rl_conn_t *c) { return c->resp_bytes; }
-rl_buf_t *rl_conn_scratch(rl_conn_t *c) { return &c->w->scratch; }
 const char *rl_conn_boundary(rl_conn_t *c) { return c->w->boundary; }
 
 /* Address strings live in the request arena (an idle connection keeps
@@ -705,7 +703,6 @@ static void process_head(rl_conn_t *c, size_t head_len)
     c->r = r;
     c->requests++;
     c->resp_bytes = 0;
-    c->head_sent = false;
     fill_request(c, r, head_len);
     rl_buf_consume(&c->in, head_len);
     int st = check_head(c, r);
@@ -866,14 +863,12 @@ static void build_head(rl_conn_t *c, rl_request_t *r)
     rl_buf_appendf(b, "HTTP/1.1 %s\r\n", rl_http_status_line(r->status));
     put_header(b, "Date", rl_http_date_now(rl_loop_time(c->w->loop)));
     put_header(b, "Server", r->cf->server_banner);
-    bool is_error = r->status >= 300 && r->out.head == NULL;
     for (rl_hdr_t *h = r->out.head; h; h = h->next)
         if (h->value)
             put_header(b, h->name, h->value);
     for (rl_hdr_t *h = r->err_out.head; h; h = h->next)
         if (h->value)
             put_header(b, h->name, h->value);
-    (void)is_error;
     if (status_has_body(r->status) || r->method_id == RL_M_HEAD)
         if (r->status != 304)
             rl_buf_appendf(b, "Content-Length: %llu\r\n", (unsigned long long)r->body_len);

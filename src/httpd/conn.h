@@ -22,7 +22,6 @@ struct rl_worker_s {
     bool stopping;               /* graceful stop: no accepts, close when idle */
     rl_arena_t **free_arenas;    /* request arenas kept for reuse */
     unsigned nfree_arenas;
-    rl_buf_t scratch;            /* access-log lines and the like */
     char boundary[24];           /* multipart/byteranges boundary */
 };
 
@@ -42,7 +41,6 @@ const char *rl_conn_peer_ip(rl_conn_t *c);
 const char *rl_conn_local_str(rl_conn_t *c);
 unsigned rl_conn_keepalives(const rl_conn_t *c);
 uint64_t rl_conn_response_bytes(const rl_conn_t *c);
-rl_buf_t *rl_conn_scratch(rl_conn_t *c);
 const char *rl_conn_boundary(rl_conn_t *c);
 
 /* Selects the virtual host for <r> from its connection's local address
