@@ -1160,9 +1160,9 @@ static void finish_request(rl_conn_t *c)
     next_request(c);
 }
 
-/* The request line as c->in holds it now. The parser's view of it is not
- * used: it may point into an earlier buffer that has grown (and moved)
- * since the request line was parsed. */
+/* The request line as c->in holds it now. The parser's view is current
+ * after a parse error, but not after a timeout: its last call may have
+ * seen an earlier buffer that has grown (and moved) since. */
 static char *buffered_request_line(rl_conn_t *c)
 {
     const char *p = rl_buf_head(&c->in), *end = p + rl_buf_unread(&c->in);
