@@ -52,7 +52,7 @@ static const rl_cmd_t *find_cmd(const char *name, rl_module_t **mod)
  * only when loaded, as in Debian's trees (a2enmod/a2dismod keep meaning). */
 bool rl_module_active(const rl_config_t *cf, const rl_module_t *m)
 {
-    return m->always || cf->loaded[m->index] || (!cf->any_loadmodule && !m->optional_mpm);
+    return m->always || cf->loaded[m->index] || (!cf->any_loadmodule && !m->explicit_only);
 }
 
 static bool hook_module_loaded(void *ctx, const char *name)
@@ -98,6 +98,19 @@ rl_dirconf_t *rl_dirconf_merge(rl_arena_t *a, const rl_dirconf_t *base, const rl
             d->m[i] = add->m[i] ? add->m[i] : base->m[i];
     }
     return d;
+}
+
+const char *rl_cmd_ignored_listed(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
+{
+    (void)conf; (void)argc; (void)argv;
+    rl_config_t *cf = RL_CMD_STATE(p)->cf;
+    const char *name = p->cmd->name;
+    size_t n = strlen(name);
+    for (const char *x = cf->ignored; x && (x = strstr(x, name)); x += n)
+        if ((x == cf->ignored || x[-1] == ' ') && (x[n] == ' ' || x[n] == '\0'))
+            return NULL;
+    cf->ignored = cf->ignored ? rl_arena_printf(p->arena, "%s %s", cf->ignored, name) : name;
+    return NULL;
 }
 
 const char *rl_config_path(rl_config_t *cf, const char *path)

@@ -56,6 +56,10 @@ rl_dirconf_t *rl_dirconf_merge(rl_arena_t *a, const rl_dirconf_t *base, const rl
 /* Finds a module by its Apache name: "mod_mime.c", "mime_module" or "mime". */
 rl_module_t *rl_module_find(const char *name);
 
+/* A setter that accepts anything and lists the directive among those
+ * relaisd -t reports as ignored. */
+const char *rl_cmd_ignored_listed(rl_cmd_parms_t *p, void *conf, int argc, char **argv);
+
 /* Is <m> part of the configuration (built in statically or loaded)? */
 bool rl_module_active(const rl_config_t *cf, const rl_module_t *m);
 

@@ -41,7 +41,8 @@ typedef struct {
 struct rl_module_s {
     const char *name;            /* "mime" for mime_module / mod_mime.c */
     bool always;                 /* compiled into Apache statically: needs no LoadModule */
-    bool optional_mpm;           /* an MPM relais replaces: never active unless loaded */
+    bool explicit_only;          /* an MPM relais replaces, or a stub (mod/stubs.c):
+                                  * active only when LoadModule names it */
     const rl_cmd_t *cmds;
     void *(*create_server)(rl_arena_t *a);
     void *(*merge_server)(rl_arena_t *a, void *base, void *add);

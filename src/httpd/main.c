@@ -578,8 +578,9 @@ int main(int argc, char **argv)
     if (cli.test) {
         dump(cf, &cli);
         if (cf->ignored)
-            fprintf(stderr, "relaisd: directives accepted and ignored (relais' event engine "
-                    "replaces them): %s\n", cf->ignored);
+            fprintf(stderr, "relaisd: directives accepted and ignored: %s\n"
+                    "  (MPM sizing: the event engine has no thread pools to size; the others "
+                    "belong to modules relais does not implement yet)\n", cf->ignored);
         if (!cli.dump_vhosts && !cli.dump_modules)
             fprintf(stderr, "Syntax OK\n");
         rl_config_free(cf);

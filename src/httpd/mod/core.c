@@ -274,16 +274,6 @@ static const char *set_workers(rl_cmd_parms_t *p, void *conf, int argc, char **a
     return NULL;
 }
 
-static const char *set_ignored_listed(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
-{
-    (void)conf; (void)argc; (void)argv;
-    rl_config_t *cf = ST(p)->cf;
-    if (cf->ignored == NULL || !strstr(cf->ignored, p->cmd->name))
-        cf->ignored = cf->ignored ? rl_arena_printf(p->arena, "%s %s", cf->ignored, p->cmd->name)
-                                  : p->cmd->name;
-    return NULL;
-}
-
 static const char *set_trace_enable(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
 {
     (void)p; (void)argc;
@@ -440,7 +430,7 @@ static const char *set_dir_string(rl_cmd_parms_t *p, void *conf, int argc, char 
 }
 
 #define DIR_OFF(f) offsetof(rl_core_dir_t, f)
-#define MPM(name) { name, set_ignored_listed, 0, RL_CTX_SERVER, 0, RL_ARGS_RAW, NULL }
+#define MPM(name) { name, rl_cmd_ignored_listed, 0, RL_CTX_SERVER, 0, RL_ARGS_RAW, NULL }
 
 static const rl_cmd_t core_cmds[] = {
     { "ServerRoot", set_server_root, 0, RL_CTX_SERVER, 0, RL_ARGS_TAKE1,
@@ -521,6 +511,8 @@ static const rl_cmd_t core_cmds[] = {
       "'Allow0.9' or 'Require1.0' (default); 'RegisteredMethods' or 'LenientMethods' (default); 'Unsafe' or 'Strict' (default)" },
     { "Protocols", rl_cmd_set_ignored, 0, RL_CTX_RSRC, 0, RL_ARGS_1PLUS,
       "Controls which protocols are allowed" },
+    { "DefaultRuntimeDir", rl_cmd_set_ignored, 0, RL_CTX_SERVER, 0, RL_ARGS_TAKE1,
+      "The location of the directory Apache changes to before dumping core" },
     { "Mutex", rl_cmd_set_ignored, 0, RL_CTX_SERVER, 0, RL_ARGS_RAW, "mutex (or \"default\") and mechanism" },
     { "RelaisWorkers", set_workers, 0, RL_CTX_SERVER, 0, RL_ARGS_TAKE1,
       "Number of worker processes (default: one per CPU)" },

@@ -47,5 +47,5 @@ rl_module_t rl_logio_module = { .name = "logio", .always = true };
 rl_module_t rl_watchdog_module = { .name = "watchdog", .always = true };
 /* relais' engine is event-driven whatever the configuration loads */
 rl_module_t rl_mpm_event_module = { .name = "mpm_event", .always = true };
-rl_module_t rl_mpm_worker_module = { .name = "mpm_worker", .optional_mpm = true };
-rl_module_t rl_mpm_prefork_module = { .name = "mpm_prefork", .optional_mpm = true };
+rl_module_t rl_mpm_worker_module = { .name = "mpm_worker", .explicit_only = true };
+rl_module_t rl_mpm_prefork_module = { .name = "mpm_prefork", .explicit_only = true };
