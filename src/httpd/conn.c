@@ -727,22 +727,15 @@ static void process_head(rl_conn_t *c, size_t head_len)
     } else {
         rl_req_process(r);
     }
-    /* LimitRequestBody is per directory: known once the request is mapped */
-    int64_t limit = rl_core_limit_body(r->dir ? r->dir : r->server->lookup_defaults);
-    if (!r->chunked && limit > 0 && r->content_length > (uint64_t)limit) {
-        rl_req_log(r, RL_LOG_ERR, "core", "AH00130: Requested content-length of %llu is "
-                   "larger than the configured limit of %lld",
-                   (unsigned long long)r->content_length, (long long)limit);
-        r->err_out.head = r->err_out.tail = NULL;
-        early_error(c, r, 413);
-        return;
-    }
+    if (r->status == 413)
+        r->close_after = true;   /* the body was not read: nothing after it is safe */
     if (r->body_pending && !r->expect_continue && !drops_connection(r->status)) {
         /* nothing consumes the body: as Apache's default handler, read and
          * drop it before answering, so that a bad chunk gets its 400, an
          * oversized chunked body its 413 and a stalled one its 408, never
          * a 200 followed by a silent close. (A client waiting for
          * 100-continue is answered at once, and the connection closed.) */
+        int64_t limit = rl_core_limit_body(r->dir ? r->dir : r->server->lookup_defaults);
         c->drain_first = true;
         c->body_limit = limit > 0 ? (uint64_t)limit : 0;
         start_discard(c);

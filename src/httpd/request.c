@@ -475,6 +475,15 @@ static int run_phases(rl_request_t *r)
         return rc;
     map_file(r);
     walk_sections(r);
+    /* LimitRequestBody is per directory: known now, checked before any
+     * handler could start reading the body */
+    int64_t limit = rl_core_limit_body(r->dir);
+    if (!r->chunked && limit > 0 && r->content_length > (uint64_t)limit) {
+        rl_req_log(r, RL_LOG_ERR, "core", "AH00130: Requested content-length of %llu is "
+                   "larger than the configured limit of %lld",
+                   (unsigned long long)r->content_length, (long long)limit);
+        return 413;
+    }
     if ((rc = check_symlinks(r, r->doc_root ? r->doc_root : "/", r->filename)))
         return rc;
     if ((rc = run_hook(r, offsetof(rl_module_t, header_parser), false)) != RL_DECLINED)
