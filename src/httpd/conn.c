@@ -697,6 +697,114 @@ static void early_error(rl_conn_t *c, rl_request_t *r, int status)
     start_response(c);
 }
 
+/* ---- asynchronous handlers ---- */
+
+void rl_req_suspend(rl_request_t *r, void (*on_body)(rl_request_t *r))
+{
+    r->suspended = true;
+    r->on_body = on_body;
+    r->handler_done = true;
+}
+
+rl_loop_t *rl_req_loop(rl_request_t *r)
+{
+    return r->conn->w->loop;
+}
+
+static void free_stream(void *data)
+{
+    rl_request_t *r = data;
+    rl_chunk_t *ch = r->body;
+    while (ch && ch->owned) {
+        rl_chunk_t *next = ch->next;
+        free(ch);
+        ch = next;
+    }
+    r->body = NULL;
+}
+
+/* The handler waits for the body: read it into r->body_in (as the discard
+ * machinery reads, with LimitRequestBody), then call on_body. */
+static void collect_body(rl_conn_t *c)
+{
+    rl_request_t *r = c->r;
+    c->rev.handler = noop;
+    rl_arena_on_cleanup(r->arena, free_stream, r);
+    if (!r->body_pending) {
+        r->on_body(r);
+        return;
+    }
+    if (r->expect_continue)
+        send(c->io.fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
+    r->body_in = rl_arena_calloc(r->arena, sizeof(*r->body_in));
+    rl_arena_on_cleanup(r->arena, (rl_cleanup_cb)rl_buf_release, r->body_in);
+    int64_t limit = rl_core_limit_body(r->dir ? r->dir : r->server->lookup_defaults);
+    c->drain_first = true;
+    c->body_limit = limit > 0 ? (uint64_t)limit : 0;
+    start_discard(c);
+}
+
+void rl_req_resume(rl_request_t *r)
+{
+    r->suspended = false;
+    start_response(r->conn);
+}
+
+static void kick_writer(rl_conn_t *c)
+{
+    if (c->wev.handler == write_resp)
+        rl_loop_post(c->w->loop, &c->wev);
+}
+
+void rl_req_stream(rl_request_t *r, const char *data, size_t len)
+{
+    rl_conn_t *c = r->conn;
+    if (r->header_only || len == 0)
+        return;
+    rl_chunk_t *ch = malloc(sizeof(*ch) + len + 24);
+    if (ch == NULL) {
+        rl_req_abort(r);
+        return;
+    }
+    char *p = (char *)(ch + 1);
+    int n = r->version >= 11 ? snprintf(p, 24, "%zx\r\n", len) : 0;
+    memcpy(p + n, data, len);
+    size_t total = (size_t)n + len;
+    if (r->version >= 11) {
+        memcpy(p + total, "\r\n", 2);
+        total += 2;
+    }
+    *ch = (rl_chunk_t){ .data = p, .owned = true, .fd = -1, .len = total };
+    *r->body_tail = ch;
+    r->body_tail = &ch->next;
+    if (c->cur == NULL)
+        c->cur = ch;
+    r->stream_queued += total;
+    kick_writer(c);
+}
+
+void rl_req_stream_end(rl_request_t *r)
+{
+    rl_conn_t *c = r->conn;
+    r->stream_done = true;
+    if (r->version >= 11 && !r->header_only) {
+        static const char last[] = "0\r\n\r\n";
+        rl_chunk_t *ch = rl_arena_calloc(r->arena, sizeof(*ch));
+        *ch = (rl_chunk_t){ .data = last, .fd = -1, .len = 5 };
+        *r->body_tail = ch;
+        r->body_tail = &ch->next;
+        if (c->cur == NULL)
+            c->cur = ch;
+    }
+    kick_writer(c);
+}
+
+void rl_req_abort(rl_request_t *r)
+{
+    rl_log_config_request(r);
+    conn_close(r->conn);
+}
+
 static void process_head(rl_conn_t *c, size_t head_len)
 {
     rl_request_t *r = request_new(c);
@@ -729,6 +837,10 @@ static void process_head(rl_conn_t *c, size_t head_len)
     }
     if (r->status == 413)
         r->close_after = true;   /* the body was not read: nothing after it is safe */
+    if (r->suspended) {
+        collect_body(c);
+        return;
+    }
     if (r->body_pending && !r->expect_continue && !drops_connection(r->status)) {
         /* nothing consumes the body: as Apache's default handler, read and
          * drop it before answering, so that a bad chunk gets its 400, an
@@ -818,6 +930,8 @@ static bool drops_connection(int status)
 static bool wants_keepalive(rl_conn_t *c, rl_request_t *r)
 {
     const rl_server_t *s = r->server;
+    if (r->streaming && r->version < 11)
+        return false;   /* the end of the body is the end of the connection */
     if (r->close_after || c->w->stopping || !s->keepalive || drops_connection(r->status))
         return false;
     /* Apache counts the keep-alives after the first request: with
@@ -862,9 +976,13 @@ static void build_head(rl_conn_t *c, rl_request_t *r)
     for (rl_hdr_t *h = r->err_out.head; h; h = h->next)
         if (h->value)
             put_header(b, h->name, h->value);
-    if (status_has_body(r->status) || r->method_id == RL_M_HEAD)
+    if (r->streaming) {
+        if (r->version >= 11 && status_has_body(r->status))
+            put_header(b, "Transfer-Encoding", "chunked");
+    } else if (status_has_body(r->status) || r->method_id == RL_M_HEAD) {
         if (r->status != 304)
             rl_buf_appendf(b, "Content-Length: %llu\r\n", (unsigned long long)r->body_len);
+    }
     if (r->keepalive) {
         /* as Apache: Keep-Alive and Connection only to a client that sent
          * the keep-alive token (an HTTP/1.1 client needs neither) */
@@ -909,6 +1027,16 @@ static void start_response(rl_conn_t *c)
     c->cur_done = 0;
     c->wev.handler = write_resp;
     write_resp(&c->wev);
+}
+
+/* A streamed chunk is written: it leaves the queue and its memory goes. */
+static void stream_pop(rl_request_t *r, rl_chunk_t *ch)
+{
+    r->body = ch->next;
+    if (r->body_tail == &ch->next)
+        r->body_tail = &r->body;
+    r->stream_queued -= ch->len;
+    free(ch);
 }
 
 /* Sends the head (with the first memory chunks, in one writev) and then
@@ -960,8 +1088,11 @@ static int send_some(rl_conn_t *c)
                 rest = 0;
             } else {
                 rest -= left;
+                rl_chunk_t *sent = c->cur;
                 c->cur = c->cur->next;
                 c->cur_done = 0;
+                if (sent->owned)
+                    stream_pop(r, sent);
             }
         }
         while (c->cur && c->cur->len == 0)
@@ -990,6 +1121,13 @@ static void write_resp(rl_event_t *ev)
         c->r->keepalive = false;
         rl_log_config_request(c->r);
         conn_close(c);
+        return;
+    }
+    rl_request_t *r = c->r;
+    if (r->streaming && !(r->stream_done && c->cur == NULL)) {
+        /* everything so far is out: the producer may go on */
+        if (r->on_drain && !r->stream_done)
+            r->on_drain(r);
         return;
     }
     ev->handler = noop;
@@ -1027,6 +1165,7 @@ static void next_request(rl_conn_t *c)
 /* Drops <n> body bytes at <p>; returns how many belonged to the body. */
 static size_t discard_bytes(rl_conn_t *c, char *p, size_t n, bool *done, bool *bad)
 {
+    rl_buf_t *keep = c->r ? c->r->body_in : NULL;
     if (c->dechunk) {
         size_t out;
         ssize_t k = rl_http_chunked_decode(c->dechunk, p, n, &out);
@@ -1034,12 +1173,16 @@ static size_t discard_bytes(rl_conn_t *c, char *p, size_t n, bool *done, bool *b
             *bad = true;
             return n;
         }
+        if (keep && out)
+            rl_buf_append(keep, p, out);
         *done = rl_http_chunked_done(c->dechunk);
         if (c->body_limit && c->dechunk->total > c->body_limit)
             *bad = true;
         return (size_t)k;
     }
     size_t k = n < c->discard_left ? n : (size_t)c->discard_left;
+    if (keep && k)
+        rl_buf_append(keep, p, k);
     c->discard_left -= k;
     *done = c->discard_left == 0;
     return k;
@@ -1115,7 +1258,10 @@ static void discard_read(rl_event_t *ev)
     if (c->drain_first) {
         c->drain_first = false;
         c->r->body_pending = false;
-        start_response(c);
+        if (c->r->suspended)
+            c->r->on_body(c->r);
+        else
+            start_response(c);
         return;
     }
     next_request(c);

@@ -9,7 +9,7 @@ extern rl_module_t rl_core_module, rl_unixd_module, rl_so_module, rl_version_mod
     rl_reqtimeout_module, rl_env_module, rl_setenvif_module, rl_access_compat_module,
     rl_authn_core_module, rl_auth_basic_module, rl_authn_file_module, rl_authz_user_module,
     rl_authz_groupfile_module, rl_autoindex_module, rl_deflate_module, rl_filter_module,
-    rl_negotiation_module, rl_status_module;
+    rl_negotiation_module, rl_status_module, rl_proxy_module, rl_proxy_fcgi_module;
 
 rl_module_t *rl_modules[] = {
     &rl_core_module, &rl_so_module, &rl_http_module, &rl_unixd_module, &rl_version_module,
@@ -17,6 +17,7 @@ rl_module_t *rl_modules[] = {
     &rl_mpm_prefork_module, &rl_log_config_module, &rl_reqtimeout_module, &rl_setenvif_module,
     &rl_alias_module,
     &rl_authz_core_module, &rl_authz_host_module, &rl_mime_module, &rl_dir_module, &rl_env_module,
+    &rl_proxy_module, &rl_proxy_fcgi_module,
     /* not implemented yet: see mod/stubs.c */
     &rl_access_compat_module, &rl_authn_core_module, &rl_auth_basic_module, &rl_authn_file_module,
     &rl_authz_user_module, &rl_authz_groupfile_module, &rl_autoindex_module, &rl_deflate_module,

@@ -28,6 +28,7 @@ typedef struct {
 /* A piece of the response body. */
 typedef struct rl_chunk_s {
     const char *data;          /* memory chunk, or NULL for a file chunk */
+    bool owned;                /* streamed: malloc'd with the chunk, freed once sent */
     int fd;                    /* file chunk: fd owned by the request (cleanup) */
     uint64_t off, len;
     struct rl_chunk_s *next;
@@ -71,6 +72,7 @@ struct rl_request_s {
     /* mapping */
     const char *filename;       /* the file the URI maps to */
     const char *path_info;
+    const char *script_name;    /* SCRIPT_NAME when it is not the URI (PATH_INFO) */
     const char *canonical_dir;  /* directory used for the walk */
     struct stat finfo;
     bool finfo_ok;              /* stat succeeded */
@@ -95,6 +97,16 @@ struct rl_request_s {
     uint64_t bytes_sent;        /* body bytes written, for %B/%b */
     uint64_t head_bytes;        /* request head size, for %I */
     rl_hdrs_t env;              /* Apache's subprocess_env (SetEnv, SetEnvIf, ...) */
+
+    /* asynchronous handlers (FastCGI): see rl_req_suspend() */
+    bool suspended;             /* the handler answers later */
+    bool streaming;             /* body length unknown: chunked to HTTP/1.1 */
+    bool stream_done;           /* the producer has finished */
+    uint64_t stream_queued;     /* streamed bytes not yet written */
+    rl_buf_t *body_in;          /* the request body, collected for the handler */
+    void (*on_body)(rl_request_t *r);   /* body collected (or none): go on */
+    void (*on_drain)(rl_request_t *r);  /* streamed data written: produce more */
+    void *handler_ctx;
     rl_hdrs_t notes;
 };
 
@@ -133,6 +145,22 @@ int rl_req_redirect(rl_request_t *r, int status, const char *location);
  * <is_error>, the original status is kept for the REDIRECT_* variables.
  * Returns RL_DONE, or 500 when the redirect limit (10) is reached. */
 int rl_req_internal_redirect(rl_request_t *r, const char *uri, bool is_error);
+
+/* Asynchronous handlers. A handler calls rl_req_suspend(r, on_body) and
+ * returns RL_DONE; once the request body is collected into r->body_in
+ * (NULL when there is none) the connection calls <on_body>. The handler
+ * then sets the status and headers and calls rl_req_resume() (for a
+ * streamed body, after setting r->streaming), rl_req_stream() as data
+ * comes and rl_req_stream_end() at the end. r->on_drain, when set, is
+ * called each time everything streamed so far has been written. */
+void rl_req_suspend(rl_request_t *r, void (*on_body)(rl_request_t *r));
+void rl_req_resume(rl_request_t *r);
+void rl_req_stream(rl_request_t *r, const char *data, size_t len);
+void rl_req_stream_end(rl_request_t *r);
+/* Closes the client connection of a streamed response cut short. */
+void rl_req_abort(rl_request_t *r);
+/* The event loop of the request's worker. */
+struct rl_loop_s *rl_req_loop(rl_request_t *r);
 
 /* Runs the request phases (vhost already chosen): URI mapping, walks,
  * access, type, handler. The response is left in <r> ready to send. */

@@ -1,0 +1,106 @@
+"""relaisd in front of Debian's php-fpm (mod_proxy_fcgi style), compared
+with Debian's Apache in front of the same php-fpm, variable by variable.
+
+This is the first part of the FastCGI issue: SetHandler "proxy:unix:...",
+one backend connection per request, streamed responses. The cases Apache's
+environment and relaisd's do not share yet (Alias: CONTEXT_PREFIX; percent-encoded
+PATH_INFO) are left out of REQUESTS until relaisd has them."""
+import os
+
+import pytest
+
+import incumbents
+from incumbents import diff_env, normalize, server_env
+
+ALIAS = 'Alias /al "{prefix}/aliased"\n<Directory "{prefix}/aliased">\nRequire all granted\n</Directory>'
+
+RELAISD_CONF = """\
+ServerRoot "{prefix}"
+Listen 127.0.0.1:{port}
+ServerName localhost
+PidFile "{logs}/relaisd.pid"
+ErrorLog "{logs}/error_log"
+LogLevel info
+CustomLog "{logs}/access_log" combined
+DocumentRoot "{docroot}"
+DirectoryIndex index.php index.html
+<Directory "{docroot}">
+    Require all granted
+</Directory>
+SetEnvIfNoCase ^Authorization$ "(.+)" HTTP_AUTHORIZATION=$1
+<FilesMatch ".+\\.ph(ar|p|tml)$">
+    SetHandler "proxy:unix:{sock}|fcgi://localhost"
+</FilesMatch>
+{extra}
+"""
+
+REQUESTS = [
+    ("plain", "GET", "/env.php", None, None),
+    ("path_info", "GET", "/env.php/extra/path?x=1", None, None),
+    ("dir_index", "GET", "/sub/", None, None),
+    ("post_auth", "POST", "/env.php?p=1",
+     {"Host": "localhost:{port}", "Content-Type": "application/x-www-form-urlencoded",
+      "Authorization": "Basic dXNlcjpwdw==", "X-Foo": "bar"}, "a=1&b=2"),
+]
+
+# what Apache's mod_proxy adds that relaisd has no reason to send
+IGNORE = set(incumbents.IGNORE) | {"proxy-nokeepalive"}
+
+
+def _site(d):
+    src = (incumbents.ENV_PHP).read_bytes()
+    for rel in ("htdocs/env.php", "htdocs/sub/index.php", "aliased/env.php"):
+        d.write(rel, src)
+
+
+def _ask(server, method, target, headers, body):
+    headers = {k: v.replace("{port}", str(server.port)) for k, v in (headers or {}).items()}
+    env = server_env(server.port, target, headers=headers, method=method, body=body)
+    return normalize(env, port=server.port, prefix=server.prefix)
+
+
+@pytest.fixture
+def both(make_apache, make_relaisd, php_fpm):
+    apache = make_apache(sock=php_fpm, name="apache2")
+    _site(apache)
+    apache.write_config(extra=ALIAS)
+    apache.start()
+    rl = make_relaisd(template=RELAISD_CONF, name="relaisd", sock=str(php_fpm.sock))
+    _site(rl)
+    rl.write_config(extra=ALIAS, sock=str(php_fpm.sock))
+    rl.start()
+    return apache, rl
+
+
+@pytest.mark.parametrize("label,method,target,headers,body", REQUESTS, ids=[r[0] for r in REQUESTS])
+def test_environment_as_apache(both, label, method, target, headers, body):
+    apache, rl = both
+    want = _ask(apache, method, target, headers, body)
+    got = _ask(rl, method, target, headers, body)
+    d = diff_env(want, got, ignore=IGNORE, labels=("apache", "relaisd"))
+    assert d == "", f"{label}:\n{d}\n\n{rl.diagnostics()}"
+
+
+def test_response_streams_and_errors(both, tmp_path):
+    _, rl = both
+    rl.write("htdocs/big.php", b"<?php header('X-Big: yes'); http_response_code(201);"
+                               b" echo str_repeat('x', 3000000);")
+    r = rl.get("/big.php")
+    assert r.status == 201 and r.headers["X-Big"] == "yes"
+    assert r.headers["Transfer-Encoding"] == "chunked"
+    assert len(r.body) == 3000000 and set(r.body) == {ord("x")}
+    h = rl.request("HEAD", "/big.php")
+    assert h.status == 201 and h.body == b""
+    # php-fpm answers a missing script with 404 and says why on stderr
+    r = rl.get("/missing.php")
+    assert (r.status, r.body) == (404, b"File not found.\n")
+    rl.wait_for_log(r"\[proxy_fcgi:error\] .*AH01071: Got error 'Primary script unknown'")
+    # a request for a socket nobody listens on: 503 and a line naming it
+    rl.write_config(extra=ALIAS + '\n<Location "/dead">\nSetHandler "proxy:unix:'
+                    + str(tmp_path / "nobody.sock") + '|fcgi://localhost"\n</Location>',
+                    sock=str(both[1].prefix / "unused"))
+    rl.stop()
+    rl.start()
+    r = rl.get("/dead/x.php")
+    assert r.status == 503
+    rl.wait_for_log(r"FCGI: attempt to connect to unix:.*nobody\.sock")
