@@ -525,6 +525,7 @@ int rl_req_internal_redirect(rl_request_t *r, const char *uri, bool is_error)
     r->filename = NULL;
     r->path_info = NULL;
     r->handler = NULL;
+    r->context_prefix = r->context_root = NULL;
     r->content_type = NULL;
     r->handler_done = false;
     if (!is_error)

@@ -79,6 +79,8 @@ struct rl_request_s {
     const char *content_type;
     const char *handler;
     const char *doc_root;       /* DocumentRoot used for the mapping */
+    const char *context_prefix; /* URL prefix an Alias mapped (CONTEXT_PREFIX) */
+    const char *context_root;   /* and its target (CONTEXT_DOCUMENT_ROOT) */
     int redirects;              /* internal redirects so far */
     bool in_error_redirect;     /* serving an ErrorDocument */
     int original_status;        /* the status an ErrorDocument answers for */

@@ -73,9 +73,12 @@ const char *rl_req_var(void *ctx, const char *name)
     if (strcmp(name, "SERVER_PORT") == 0) return num(r, rl_req_server_port(r));
     if (strcmp(name, "SERVER_ADMIN") == 0) return r->server->admin;
     if (strcmp(name, "SERVER_SOFTWARE") == 0) return r->cf->server_banner;
+    if (strcmp(name, "CONTEXT_DOCUMENT_ROOT") == 0 && r->context_root)
+        return r->context_root;
     if (strcmp(name, "DOCUMENT_ROOT") == 0 || strcmp(name, "CONTEXT_DOCUMENT_ROOT") == 0)
         return r->doc_root ? r->doc_root : r->server->document_root;
-    if (strcmp(name, "CONTEXT_PREFIX") == 0) return "";
+    if (strcmp(name, "CONTEXT_PREFIX") == 0)
+        return r->context_prefix ? r->context_prefix : "";
     if (strcmp(name, "REQUEST_SCHEME") == 0) return "http";
     if (strcmp(name, "HTTPS") == 0) return "off";
     if (strcmp(name, "IPV6") == 0)

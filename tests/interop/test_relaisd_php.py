@@ -2,10 +2,8 @@
 with Debian's Apache in front of the same php-fpm, variable by variable.
 
 This is the first part of the FastCGI issue: SetHandler "proxy:unix:...",
-one backend connection per request, streamed responses. The cases Apache's
-environment and relaisd's do not share yet (Alias: CONTEXT_PREFIX; percent-encoded
-PATH_INFO) are left out of REQUESTS until relaisd has them."""
-import os
+one backend connection per request, streamed responses. Every request below
+gives the same $_SERVER through both servers."""
 
 import pytest
 
@@ -38,6 +36,8 @@ REQUESTS = [
     ("plain", "GET", "/env.php", None, None),
     ("path_info", "GET", "/env.php/extra/path?x=1", None, None),
     ("dir_index", "GET", "/sub/", None, None),
+    ("alias", "GET", "/al/env.php/pi?y=2", None, None),
+    ("encoded", "GET", "/sub/index.php/a%20b?q=%20&r", None, None),
     ("post_auth", "POST", "/env.php?p=1",
      {"Host": "localhost:{port}", "Content-Type": "application/x-www-form-urlencoded",
       "Authorization": "Basic dXNlcjpwdw==", "X-Foo": "bar"}, "a=1&b=2"),

@@ -264,6 +264,10 @@ static int translate(rl_request_t *r)
     if (t == NULL)
         return RL_DECLINED;
     r->filename = t;
+    if (hit->re == NULL) {
+        r->context_prefix = hit->fake;
+        r->context_root = hit->real;
+    }
     return RL_OK;
 }
 

@@ -109,8 +109,8 @@ static void cgi_params(rl_request_t *r, rl_hdrs_t *p)
     const char *root = r->server->document_root ? r->server->document_root : "/var/www/html";
     param(r, p, "DOCUMENT_ROOT", root);
     param(r, p, "REQUEST_SCHEME", "http");
-    param(r, p, "CONTEXT_PREFIX", "");
-    param(r, p, "CONTEXT_DOCUMENT_ROOT", root);
+    param(r, p, "CONTEXT_PREFIX", r->context_prefix ? r->context_prefix : "");
+    param(r, p, "CONTEXT_DOCUMENT_ROOT", r->context_root ? r->context_root : root);
     param(r, p, "SERVER_ADMIN", r->server->admin ? r->server->admin : "[no address given]");
     param(r, p, "SCRIPT_FILENAME", r->filename);
     param(r, p, "REMOTE_PORT", rl_arena_printf(r->arena, "%d", rl_sockaddr_port(rl_req_peer(r))));
