@@ -104,3 +104,33 @@ def test_response_streams_and_errors(both, tmp_path):
     r = rl.get("/dead/x.php")
     assert r.status == 503
     rl.wait_for_log(r"FCGI: attempt to connect to unix:.*nobody\.sock")
+
+
+def test_location_headers(both):
+    """PHP turns "Location:" into a 302 unless the script sets another
+    status: relaisd answers as Apache does. "Location: /path" with status
+    200 is CGI's internal redirect, which the FastCGI issue asks for;
+    Apache's mod_proxy_fcgi passes it to the client as is (checked here
+    too, so that a change on either side shows)."""
+    apache, rl = both
+    scripts = {
+        "go.php": b"<?php header('Location: /target.txt'); echo 'not this';",
+        "away.php": b"<?php header('Location: http://example.com/x');",
+        "go200.php": b"<?php header('Location: /target.txt'); http_response_code(200); echo 'no';",
+        "gophp.php": b"<?php header('Location: /env.php?from=go'); http_response_code(200);",
+    }
+    for d in both:
+        d.write("htdocs/target.txt", b"the target\n")
+        for name, src in scripts.items():
+            d.write("htdocs/" + name, src)
+    for name in ("go.php", "away.php"):
+        a, r = apache.get("/" + name), rl.get("/" + name)
+        assert (r.status, r.headers.get("Location"), r.body) == \
+               (a.status, a.headers.get("Location"), a.body), name
+    a = apache.get("/go200.php")
+    assert (a.status, a.headers.get("Location"), a.body) == (200, "/target.txt", b"no")
+    r = rl.get("/go200.php")
+    assert (r.status, r.headers.get("Location"), r.body) == (200, None, b"the target\n")
+    r = rl.get("/gophp.php")
+    assert r.status == 200 and b'"QUERY_STRING":"from=go"' in r.body
+    assert b'"REQUEST_METHOD":"GET"' in r.body

@@ -168,6 +168,28 @@ static void fail(fcgi_t *f, int status, int err, const char *what)
 
 /* ---- the response ---- */
 
+/* A local "Location: /path" with status 200 is, as in CGI, an internal
+ * redirect: the server answers with what /path gives, as a GET. */
+static bool local_redirect(fcgi_t *f, const char *loc)
+{
+    rl_request_t *r = f->r;
+    backend_close(f);
+    f->finished = true;
+    f->head_done = true;   /* nothing more from this backend */
+    r->out.head = r->out.tail = NULL;
+    r->method = "GET";
+    r->method_id = RL_M_GET;
+    r->body_in = NULL;
+    r->suspended = false;
+    r->on_drain = NULL;
+    rl_req_internal_redirect(r, loc, false);
+    if (r->suspended)
+        r->on_body(r);     /* the new URI is FastCGI too */
+    else
+        rl_req_resume(r);
+    return true;
+}
+
 /* Parses the CGI head (Status:, Location:, Content-Type:, the rest goes to
  * the client) and starts the response. false: malformed (502). */
 static bool parse_head(fcgi_t *f, const char *h, size_t len)
@@ -197,6 +219,8 @@ static bool parse_head(fcgi_t *f, const char *h, size_t len)
         h = nl ? nl + 1 : end;
     }
     const char *loc = rl_hdrs_get(&r->out, "Location");
+    if (loc && loc[0] == '/' && r->status == 200)
+        return local_redirect(f, loc);
     if (loc && r->status == 200 && strstr(loc, "://"))
         r->status = 302;
     r->streaming = true;
@@ -225,6 +249,8 @@ static bool on_stdout(fcgi_t *f, const uint8_t *p, size_t n)
             continue;
         if (!parse_head(f, s, i + (skip == 4 ? 2 : 1)))
             return false;
+        if (f->finished)
+            return true;   /* redirected: the rest of this response is not sent */
         if (len > i + skip)
             rl_req_stream(f->r, s + i + skip, len - i - skip);
         return true;
@@ -287,7 +313,7 @@ static void backend_read(rl_event_t *ev)
         while ((k = rl_fcgi_parse(&f->parser, (const uint8_t *)rl_buf_head(&f->in),
                                   rl_buf_unread(&f->in), &rec)) > 0) {
             rl_buf_consume(&f->in, (size_t)k);
-            if (!on_record(f, &rec))
+            if (!on_record(f, &rec) || f->finished)
                 return;
         }
         if (k < 0) {
