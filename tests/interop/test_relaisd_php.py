@@ -5,6 +5,8 @@ This is the first part of the FastCGI issue: SetHandler "proxy:unix:...",
 one backend connection per request, streamed responses. Every request below
 gives the same $_SERVER through both servers."""
 
+import os
+
 import pytest
 
 import incumbents
@@ -134,3 +136,58 @@ def test_location_headers(both):
     r = rl.get("/gophp.php")
     assert r.status == 200 and b'"QUERY_STRING":"from=go"' in r.body
     assert b'"REQUEST_METHOD":"GET"' in r.body
+
+
+class _FakeBackend:
+    """A unix socket that answers with <reply> (None: never answers)."""
+
+    def __init__(self, path, reply):
+        import socket
+        import threading
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(str(path))
+        os.chmod(path, 0o666)      # the workers are not root
+        self.sock.listen(8)
+        self.reply = reply
+        self.conns = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+            c.recv(65536)
+            if self.reply is not None:
+                c.sendall(self.reply)
+                c.close()
+
+    def close(self):
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+@pytest.mark.parametrize("reply,status,log", [
+    (b"HTTP/1.1 200 OK\r\n\r\nnot FastCGI", 502, r"FCGI: protocol error from unix:.*bad\.sock"),
+    (b"", 502, r"FCGI: connection closed early by unix:.*bad\.sock"),
+    (None, 504, r"FCGI: timed out reading the response of unix:.*bad\.sock"),
+])
+def test_broken_backends(make_relaisd, tmp_path, reply, status, log):
+    sock = tmp_path / "bad.sock"
+    backend = _FakeBackend(sock, reply)
+    try:
+        rl = make_relaisd(template=RELAISD_CONF, name="relaisd", sock=str(sock))
+        rl.write("htdocs/x.php", b"<?php echo 1;")
+        rl.write_config(extra="Timeout 1", sock=str(sock))
+        rl.start()
+        r = rl.get("/x.php")
+        assert r.status == status, r
+        rl.wait_for_log(log)
+        # the connection and the server are fine afterwards
+        rl.write("htdocs/ok.txt", b"ok")
+        assert rl.get("/ok.txt").body == b"ok"
+    finally:
+        backend.close()
