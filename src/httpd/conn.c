@@ -31,6 +31,9 @@
 #define FREE_ARENAS_MAX 16
 #define LINGER_MS 2000
 #define ACCEPT_BATCH 64
+/* A body collected for a handler is held in memory up to this size (the
+ * FastCGI issue spools larger ones to a file; until then they get 413). */
+#define COLLECT_MAX (16u << 20)
 
 typedef struct rl_wlistener_s {
     rl_io_t io;
@@ -85,6 +88,7 @@ struct rl_conn_s {
     unsigned requests;           /* requests served on this connection */
     bool closing;                /* close once the response is out */
     bool drain_first;            /* dropping the body before answering */
+    bool collect_full;           /* a collected body outgrew COLLECT_MAX */
 };
 
 static void read_head(rl_event_t *ev);
@@ -184,6 +188,7 @@ static void request_free(rl_conn_t *c)
     c->dechunk = NULL;
     c->cur = NULL;
     c->drain_first = false;
+    c->collect_full = false;
     c->body_limit = 0;
 }
 
@@ -1175,6 +1180,8 @@ static size_t discard_bytes(rl_conn_t *c, char *p, size_t n, bool *done, bool *b
         }
         if (keep && out)
             rl_buf_append(keep, p, out);
+        if (keep && keep->len > COLLECT_MAX)
+            c->collect_full = *bad = true;
         *done = rl_http_chunked_done(c->dechunk);
         if (c->body_limit && c->dechunk->total > c->body_limit)
             *bad = true;
@@ -1183,6 +1190,10 @@ static size_t discard_bytes(rl_conn_t *c, char *p, size_t n, bool *done, bool *b
     size_t k = n < c->discard_left ? n : (size_t)c->discard_left;
     if (keep && k)
         rl_buf_append(keep, p, k);
+    if (keep && keep->len > COLLECT_MAX) {
+        c->collect_full = *bad = true;
+        return n;
+    }
     c->discard_left -= k;
     *done = c->discard_left == 0;
     return k;
@@ -1198,7 +1209,9 @@ static void body_failed(rl_conn_t *c, int status)
     if (status == 408)
         rl_req_log(r, RL_LOG_INFO, "reqtimeout", "AH01382: Request body read timeout");
     else
-        rl_req_log(r, RL_LOG_INFO, "core", "AH00567: %s", status == 413
+        rl_req_log(r, RL_LOG_INFO, "core", "AH00567: %s", c->collect_full
+                   ? "request body larger than relais holds for a handler (16 MiB)"
+                   : status == 413
                    ? "chunked request body larger than LimitRequestBody"
                    : c->dechunk && c->dechunk->error ? c->dechunk->error
                    : "invalid request body");
@@ -1247,7 +1260,8 @@ static void discard_read(rl_event_t *ev)
     }
     rl_timer_del(c->w->loop, ev);
     if (bad && c->drain_first) {
-        bool too_large = c->dechunk && c->body_limit && c->dechunk->total > c->body_limit;
+        bool too_large = c->collect_full ||
+                         (c->dechunk && c->body_limit && c->dechunk->total > c->body_limit);
         body_failed(c, too_large ? 413 : c->dechunk && c->dechunk->status == 413 ? 413 : 400);
         return;
     }

@@ -98,6 +98,10 @@ static void cgi_params(rl_request_t *r, rl_hdrs_t *p)
     for (rl_hdr_t *e = r->env.head; e; e = e->next)
         param(r, p, e->name, e->value);
     http_params(r, p);
+    /* php-fpm needs a length: a chunked body was collected, now it has one */
+    if (r->chunked)
+        param(r, p, "CONTENT_LENGTH", rl_arena_printf(r->arena, "%zu",
+                                                      r->body_in ? rl_buf_unread(r->body_in) : 0));
     param(r, p, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     param(r, p, "SERVER_SIGNATURE", "");
     param(r, p, "SERVER_SOFTWARE", r->cf->server_banner);
@@ -348,6 +352,8 @@ static void on_drain(rl_request_t *r)
     }
 }
 
+static void noop_ev(rl_event_t *ev) { (void)ev; }
+
 static void backend_write(rl_event_t *ev)
 {
     fcgi_t *f = ev->data;
@@ -379,11 +385,9 @@ static void backend_write(rl_event_t *ev)
     }
     rl_timer_del(rl_req_loop(f->r), ev);
     rl_buf_release(&f->out);
-    f->wev.handler = NULL;
+    f->wev.handler = noop_ev;   /* the request is out: writability is no news */
     rl_timer_add(rl_req_loop(f->r), &f->rev, (uint64_t)f->r->server->timeout_ms);
 }
-
-static void noop_ev(rl_event_t *ev) { (void)ev; }
 
 /* The body is in (or there is none): connect and send the request. */
 static void start(rl_request_t *r)
@@ -416,8 +420,6 @@ static void start(rl_request_t *r)
     }
     r->on_drain = on_drain;
     backend_write(&f->wev);
-    if (f->wev.handler == NULL)
-        f->wev.handler = noop_ev;
 }
 
 /* "proxy:unix:/run/php/x.sock|fcgi://localhost/" -> "unix:/run/php/x.sock";
