@@ -215,3 +215,23 @@ def test_request_bodies(both):
     big = incumbents.relais.request(rl.port, "POST", "/env.php", body=b"x" * (17 << 20))
     assert big.status == 413
     rl.wait_for_log(r"request body larger than relais holds for a handler")
+
+
+def test_client_gone_mid_stream(both):
+    """A client that leaves during a streamed response costs nothing: the
+    backend connection is closed with the request, the worker goes on."""
+    import socket
+    import time
+    _, rl = both
+    rl.write("htdocs/huge.php", b"<?php for ($i = 0; $i < 400; $i++) echo str_repeat('y', 65536);")
+    rl.write("htdocs/slow.php", b"<?php usleep(300000); echo 'late';")
+    for target in ("/huge.php", "/slow.php"):
+        s = socket.create_connection(("127.0.0.1", rl.port))
+        s.sendall(f"GET {target} HTTP/1.1\r\nHost: localhost\r\n\r\n".encode())
+        if target == "/huge.php":
+            s.recv(65536)
+        s.close()
+    time.sleep(0.6)
+    r = rl.get("/env.php")
+    assert r.status == 200
+    assert rl.running()
