@@ -170,20 +170,24 @@ class _FakeBackend:
             c.close()
 
 
-@pytest.mark.parametrize("reply,status,log", [
-    (b"HTTP/1.1 200 OK\r\n\r\nnot FastCGI", 502, r"FCGI: protocol error from unix:.*bad\.sock"),
-    (b"", 502, r"FCGI: connection closed early by unix:.*bad\.sock"),
-    (None, 504, r"FCGI: timed out reading the response of unix:.*bad\.sock"),
+@pytest.mark.parametrize("reply,status,log,timeouts", [
+    (b"HTTP/1.1 200 OK\r\n\r\nnot FastCGI", 502, r"FCGI: protocol error from unix:.*bad\.sock",
+     "Timeout 1"),
+    (b"", 502, r"FCGI: connection closed early by unix:.*bad\.sock", "Timeout 1"),
+    (None, 504, r"FCGI: timed out reading the response of unix:.*bad\.sock", "Timeout 1"),
+    # ProxyTimeout overrides Timeout for backends
+    (None, 504, r"FCGI: timed out reading the response of unix:.*bad\.sock",
+     "Timeout 60\nProxyTimeout 1"),
 ])
-def test_broken_backends(make_relaisd, tmp_path, reply, status, log):
+def test_broken_backends(make_relaisd, tmp_path, reply, status, log, timeouts):
     sock = tmp_path / "bad.sock"
     backend = _FakeBackend(sock, reply)
     try:
         rl = make_relaisd(template=RELAISD_CONF, name="relaisd", sock=str(sock))
         rl.write("htdocs/x.php", b"<?php echo 1;")
-        rl.write_config(extra="Timeout 1", sock=str(sock))
+        rl.write_config(extra=timeouts, sock=str(sock))
         rl.start()
-        r = rl.get("/x.php")
+        r = rl.get("/x.php", timeout=10)
         assert r.status == status, r
         rl.wait_for_log(log)
         # the connection and the server are fine afterwards

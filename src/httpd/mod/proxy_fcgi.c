@@ -34,6 +34,8 @@ typedef struct {
     bool connected, head_done, finished, paused;
 } fcgi_t;
 
+static uint64_t backend_timeout(const rl_request_t *r);
+
 static void backend_close(fcgi_t *f)
 {
     if (f->io.fd >= 0) {
@@ -335,7 +337,7 @@ static void backend_read(rl_event_t *ev)
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
             ev->ready = 0;
-            rl_timer_add(rl_req_loop(r), ev, (uint64_t)r->server->timeout_ms);
+            rl_timer_add(rl_req_loop(r), ev, backend_timeout(r));
             return;
         }
         fail(f, 502, n == 0 ? ECONNRESET : errno, "connection closed early by");
@@ -374,7 +376,7 @@ static void backend_write(rl_event_t *ev)
         ssize_t n = send(f->io.fd, rl_buf_head(&f->out), rl_buf_unread(&f->out), MSG_NOSIGNAL);
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
             ev->ready = 0;
-            rl_timer_add(rl_req_loop(f->r), ev, (uint64_t)f->r->server->timeout_ms);
+            rl_timer_add(rl_req_loop(f->r), ev, backend_timeout(f->r));
             return;
         }
         if (n < 0) {
@@ -386,7 +388,7 @@ static void backend_write(rl_event_t *ev)
     rl_timer_del(rl_req_loop(f->r), ev);
     rl_buf_release(&f->out);
     f->wev.handler = noop_ev;   /* the request is out: writability is no news */
-    rl_timer_add(rl_req_loop(f->r), &f->rev, (uint64_t)f->r->server->timeout_ms);
+    rl_timer_add(rl_req_loop(f->r), &f->rev, backend_timeout(f->r));
 }
 
 /* The body is in (or there is none): connect and send the request. */
@@ -461,11 +463,60 @@ static int handler(rl_request_t *r)
     return RL_DONE;
 }
 
+/* ---- mod_proxy's settings used here ---- */
+
+typedef struct {
+    int64_t timeout_ms;        /* ProxyTimeout, RL_UNSET: Timeout */
+} proxy_srv_t;
+
+extern rl_module_t rl_proxy_module;
+
+static void *proxy_create_srv(rl_arena_t *a)
+{
+    proxy_srv_t *s = rl_arena_calloc(a, sizeof(*s));
+    s->timeout_ms = RL_UNSET;
+    return s;
+}
+
+static void *proxy_merge_srv(rl_arena_t *a, void *basev, void *addv)
+{
+    proxy_srv_t *base = basev, *add = addv, *m = rl_arena_alloc(a, sizeof(*m));
+    m->timeout_ms = add->timeout_ms != RL_UNSET ? add->timeout_ms : base->timeout_ms;
+    return m;
+}
+
+static const char *set_proxy_timeout(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
+{
+    (void)p; (void)argc;
+    int64_t v;
+    if (!rl_parse_int64(argv[0], &v) || v < 1 || v > 86400)
+        return "Proxy Timeout must be at least 1 second.";
+    ((proxy_srv_t *)conf)->timeout_ms = v * 1000;
+    return NULL;
+}
+
+static uint64_t backend_timeout(const rl_request_t *r)
+{
+    const proxy_srv_t *s = RL_SRV_CONF(r->server, rl_proxy_module);
+    return (uint64_t)(s && s->timeout_ms != RL_UNSET ? s->timeout_ms : r->server->timeout_ms);
+}
+
+static const rl_cmd_t proxy_cmds[] = {
+    { "ProxyTimeout", set_proxy_timeout, 0, RL_CTX_RSRC, 0, RL_ARGS_TAKE1,
+      "Set the timeout (in seconds) for a proxied connection. This overrides the server timeout" },
+    { NULL, NULL, 0, 0, 0, 0, NULL }
+};
+
 rl_module_t rl_proxy_fcgi_module = {
     .name = "proxy_fcgi",
     .handler = handler,
 };
 
-/* mod_proxy: its directives (ProxyPass, <Proxy>, ...) come with the next
- * part; the module exists so that Debian's LoadModule lines load. */
-rl_module_t rl_proxy_module = { .name = "proxy" };
+/* mod_proxy: ProxyTimeout so far; ProxyPass, <Proxy> and the rest come
+ * with the next part of the FastCGI issue. */
+rl_module_t rl_proxy_module = {
+    .name = "proxy",
+    .cmds = proxy_cmds,
+    .create_server = proxy_create_srv,
+    .merge_server = proxy_merge_srv,
+};
