@@ -184,3 +184,19 @@ void rl_arena_on_cleanup(rl_arena_t *a, rl_cleanup_cb handler, void *data)
     c->handler = handler;
     c->data = data;
 }
+
+void *rl_arena_list_concat(rl_arena_t *a, const void *first, const void *second,
+                           size_t size, size_t next_off)
+{
+    void *head = NULL, **tail = &head;
+    for (int pass = 0; pass < 2; pass++) {
+        for (const char *x = pass ? second : first; x; x = *(char *const *)(x + next_off)) {
+            char *c = rl_arena_alloc(a, size);
+            memcpy(c, x, size);
+            *(void **)(c + next_off) = NULL;
+            *tail = c;
+            tail = (void **)(c + next_off);
+        }
+    }
+    return head;
+}

@@ -43,6 +43,15 @@ char *rl_arena_printf(rl_arena_t *a, const char *fmt, ...)
 /* Bytes handed out so far (blocks included), for limits and tests. */
 size_t rl_arena_used(const rl_arena_t *a);
 
+/* Copies the singly linked lists <first> then <second> (either may be
+ * NULL) into <a>, node by node: nodes of <size> bytes whose "next" pointer
+ * sits at <next_off>. Returns the head of the copy. The originals are not
+ * changed, so a list may be shared by several merged configurations. */
+void *rl_arena_list_concat(rl_arena_t *a, const void *first, const void *second,
+                           size_t size, size_t next_off);
+#define RL_LIST_CONCAT(a, first, second, type) \
+    ((type *)rl_arena_list_concat((a), (first), (second), sizeof(type), offsetof(type, next)))
+
 /* Registers a cleanup run when the arena is reset or destroyed. The returned
  * struct is to be filled by the caller (handler, data). */
 rl_cleanup_t *rl_arena_cleanup_add(rl_arena_t *a);

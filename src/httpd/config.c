@@ -536,21 +536,6 @@ static rl_section_t *sections_sorted(rl_arena_t *a, rl_section_t *main, rl_secti
     return head;
 }
 
-static rl_section_t *sections_concat(rl_arena_t *a, rl_section_t *main, rl_section_t *own)
-{
-    rl_section_t *head = NULL, **tail = &head;
-    for (int pass = 0; pass < 2; pass++) {
-        for (rl_section_t *s = pass ? own : main; s; s = s->next) {
-            rl_section_t *c = rl_arena_alloc(a, sizeof(*c));
-            *c = *s;
-            c->next = NULL;
-            *tail = c;
-            tail = &c->next;
-        }
-    }
-    return head;
-}
-
 static const char *banner(rl_config_t *cf)
 {
     switch (cf->server_tokens) {
@@ -617,9 +602,9 @@ static const char *post_config(rl_config_t *cf)
     for (rl_server_t *v = main->next; v; v = v->next) {
         server_inherit(cf, main, v);
         v->dirs = sections_sorted(cf->arena, mdirs, v->dirs);
-        v->files = sections_concat(cf->arena, mfiles, v->files);
-        v->locations = sections_concat(cf->arena, mlocs, v->locations);
-        v->ifs = sections_concat(cf->arena, mifs, v->ifs);
+        v->files = RL_LIST_CONCAT(cf->arena, mfiles, v->files, rl_section_t);
+        v->locations = RL_LIST_CONCAT(cf->arena, mlocs, v->locations, rl_section_t);
+        v->ifs = RL_LIST_CONCAT(cf->arena, mifs, v->ifs, rl_section_t);
     }
     for (rl_server_t *s = main; s; s = s->next)
         rl_reqtimeout_defaults(cf, s);

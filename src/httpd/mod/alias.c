@@ -29,34 +29,19 @@ extern rl_module_t rl_alias_module;
 static void *create_srv(rl_arena_t *a) { return rl_arena_calloc(a, sizeof(alias_srv_t)); }
 static void *create_dir(rl_arena_t *a) { return rl_arena_calloc(a, sizeof(alias_dir_t)); }
 
-static alias_t *concat(rl_arena_t *a, alias_t *first, alias_t *second)
-{
-    alias_t *head = NULL, **t = &head;
-    for (int pass = 0; pass < 2; pass++) {
-        for (alias_t *x = pass ? second : first; x; x = x->next) {
-            alias_t *c = rl_arena_alloc(a, sizeof(*c));
-            *c = *x;
-            c->next = NULL;
-            *t = c;
-            t = &c->next;
-        }
-    }
-    return head;
-}
-
 /* A virtual host's entries come before the main server's. */
 static void *merge_srv(rl_arena_t *a, void *basev, void *addv)
 {
     alias_srv_t *base = basev, *add = addv, *m = rl_arena_alloc(a, sizeof(*m));
-    m->aliases = concat(a, add->aliases, base->aliases);
-    m->redirects = concat(a, add->redirects, base->redirects);
+    m->aliases = RL_LIST_CONCAT(a, add->aliases, base->aliases, alias_t);
+    m->redirects = RL_LIST_CONCAT(a, add->redirects, base->redirects, alias_t);
     return m;
 }
 
 static void *merge_dir(rl_arena_t *a, void *basev, void *addv)
 {
     alias_dir_t *base = basev, *add = addv, *m = rl_arena_alloc(a, sizeof(*m));
-    m->redirects = concat(a, add->redirects, base->redirects);
+    m->redirects = RL_LIST_CONCAT(a, add->redirects, base->redirects, alias_t);
     return m;
 }
 

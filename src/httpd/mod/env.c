@@ -29,26 +29,12 @@ extern rl_module_t rl_env_module, rl_setenvif_module;
 
 static void *env_create_dir(rl_arena_t *a) { return rl_arena_calloc(a, sizeof(env_dir_t)); }
 
-static env_op_t *ops_concat(rl_arena_t *a, env_op_t *first, env_op_t *second)
-{
-    env_op_t *head = NULL, **t = &head;
-    for (int pass = 0; pass < 2; pass++) {
-        for (env_op_t *x = pass ? second : first; x; x = x->next) {
-            env_op_t *c = rl_arena_alloc(a, sizeof(*c));
-            *c = *x;
-            c->next = NULL;
-            *t = c;
-            t = &c->next;
-        }
-    }
-    return head;
-}
-
 /* The outer section's operations run first, the nearer ones after. */
 static void *env_merge_dir(rl_arena_t *a, void *basev, void *addv)
 {
     env_dir_t *base = basev, *add = addv, *m = rl_arena_alloc(a, sizeof(*m));
-    m->ops = add->ops ? (base->ops ? ops_concat(a, base->ops, add->ops) : add->ops) : base->ops;
+    m->ops = base->ops && add->ops ? RL_LIST_CONCAT(a, base->ops, add->ops, env_op_t)
+                                   : add->ops ? add->ops : base->ops;
     return m;
 }
 
@@ -136,26 +122,11 @@ typedef struct {
 
 static void *sei_create(rl_arena_t *a) { return rl_arena_calloc(a, sizeof(sei_conf_t)); }
 
-static sei_t *sei_concat(rl_arena_t *a, sei_t *first, sei_t *second)
-{
-    sei_t *head = NULL, **t = &head;
-    for (int pass = 0; pass < 2; pass++) {
-        for (sei_t *x = pass ? second : first; x; x = x->next) {
-            sei_t *c = rl_arena_alloc(a, sizeof(*c));
-            *c = *x;
-            c->next = NULL;
-            *t = c;
-            t = &c->next;
-        }
-    }
-    return head;
-}
-
 static void *sei_merge(rl_arena_t *a, void *basev, void *addv)
 {
     sei_conf_t *base = basev, *add = addv, *m = rl_arena_alloc(a, sizeof(*m));
-    m->rules = add->rules ? (base->rules ? sei_concat(a, base->rules, add->rules) : add->rules)
-                          : base->rules;
+    m->rules = base->rules && add->rules ? RL_LIST_CONCAT(a, base->rules, add->rules, sei_t)
+                                         : add->rules ? add->rules : base->rules;
     return m;
 }
 

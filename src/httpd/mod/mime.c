@@ -28,27 +28,12 @@ extern rl_module_t rl_mime_module;
 static void *create_srv(rl_arena_t *a) { return rl_arena_calloc(a, sizeof(mime_srv_t)); }
 static void *create_dir(rl_arena_t *a) { return rl_arena_calloc(a, sizeof(mime_dir_t)); }
 
-static ext_map_t *concat(rl_arena_t *a, ext_map_t *first, ext_map_t *second)
-{
-    ext_map_t *head = NULL, **t = &head;
-    for (int pass = 0; pass < 2; pass++) {
-        for (ext_map_t *x = pass ? second : first; x; x = x->next) {
-            ext_map_t *c = rl_arena_alloc(a, sizeof(*c));
-            *c = *x;
-            c->next = NULL;
-            *t = c;
-            t = &c->next;
-        }
-    }
-    return head;
-}
-
 /* The nearer section's entries come first: lookups take the first hit. */
 static void *merge_dir(rl_arena_t *a, void *basev, void *addv)
 {
     mime_dir_t *base = basev, *add = addv, *m = rl_arena_alloc(a, sizeof(*m));
-    m->types = add->types ? concat(a, add->types, base->types) : base->types;
-    m->handlers = add->handlers ? concat(a, add->handlers, base->handlers) : base->handlers;
+    m->types = add->types ? RL_LIST_CONCAT(a, add->types, base->types, ext_map_t) : base->types;
+    m->handlers = add->handlers ? RL_LIST_CONCAT(a, add->handlers, base->handlers, ext_map_t) : base->handlers;
     return m;
 }
 
