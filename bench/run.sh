@@ -185,6 +185,41 @@ APACHE_MODS="mpm_event access_compat alias auth_basic authn_core authn_file auth
              authz_host authz_user autoindex deflate dir env filter mime negotiation
              reqtimeout setenvif status"
 
+# The directives Apache's and relaisd's configurations share: the same
+# server, as far as the two can read the same file. $1: the server's dir,
+# $2: port, $3: KeepAliveTimeout.
+httpd_common() {
+    cat <<EOF
+Listen 127.0.0.1:$2
+ServerName localhost
+${RUN_USER:+User $RUN_USER}
+${RUN_GROUP:+Group $RUN_GROUP}
+Timeout 300
+KeepAlive On
+MaxKeepAliveRequests 100
+KeepAliveTimeout ${3:-5}
+HostnameLookups Off
+ErrorLog $1/error.log
+LogLevel warn
+LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
+CustomLog $1/access.log combined
+<FilesMatch "^\.ht">
+    Require all denied
+</FilesMatch>
+<Directory />
+    Options FollowSymLinks
+    AllowOverride None
+    Require all denied
+</Directory>
+DocumentRoot $DOCROOT
+<Directory $DOCROOT>
+    Options Indexes FollowSymLinks
+    AllowOverride None
+    Require all granted
+</Directory>
+EOF
+}
+
 conf_apache() {
     local d=$T/apache m
     mkdir -p "$d/run"
@@ -200,80 +235,28 @@ ServerRoot $d
 DefaultRuntimeDir $d/run
 Mutex file:$d/run default
 PidFile $d/apache.pid
-Listen 127.0.0.1:$2
-ServerName localhost
-${RUN_USER:+User $RUN_USER}
-${RUN_GROUP:+Group $RUN_GROUP}
-Timeout 300
-KeepAlive On
-MaxKeepAliveRequests 100
-KeepAliveTimeout ${3:-5}
-HostnameLookups Off
-ErrorLog $d/error.log
-LogLevel warn
-LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
-CustomLog $d/access.log combined
 AccessFileName .htaccess
-<FilesMatch "^\.ht">
-    Require all denied
-</FilesMatch>
-<Directory />
-    Options FollowSymLinks
-    AllowOverride None
-    Require all denied
-</Directory>
-DocumentRoot $DOCROOT
-<Directory $DOCROOT>
-    Options Indexes FollowSymLinks
-    AllowOverride None
-    Require all granted
-</Directory>
 EOF
+        httpd_common "$d" "$2" "$3"
     } >"$d/apache2.conf"
     START_CMD=("$APACHE" -d "$d" -f "$d/apache2.conf" -DFOREGROUND)
 }
 
-# relaisd reads the same directives as Apache's config above (it is meant to
-# run unchanged on it); only the LoadModule lines are left out.
+# relaisd reads the same directives as Apache's config above (httpd_common);
+# it needs no LoadModule lines, and runs one worker per CPU.
 conf_relaisd() {
     local d=$T/relaisd
     mkdir -p "$d"
-    cat >"$d/relaisd.conf" <<EOF
+    {
+        cat <<EOF
 ServerRoot $d
 PidFile $d/relaisd.pid
-Listen 127.0.0.1:$2
-ServerName localhost
-${RUN_USER:+User $RUN_USER}
-${RUN_GROUP:+Group $RUN_GROUP}
-# two worker processes, one per CPU
-StartServers 2
-Timeout 300
-KeepAlive On
-MaxKeepAliveRequests 100
-KeepAliveTimeout ${3:-5}
-HostnameLookups Off
-ErrorLog $d/error.log
-LogLevel warn
-LogFormat "%h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\"" combined
-CustomLog $d/access.log combined
 TypesConfig /etc/mime.types
 DirectoryIndex index.html
-<FilesMatch "^\.ht">
-    Require all denied
-</FilesMatch>
-<Directory />
-    Options FollowSymLinks
-    AllowOverride None
-    Require all denied
-</Directory>
-DocumentRoot $DOCROOT
-<Directory $DOCROOT>
-    Options Indexes FollowSymLinks
-    AllowOverride None
-    Require all granted
-</Directory>
 ${RELAISD_EXTRA:-}
 EOF
+        httpd_common "$d" "$2" "$3"
+    } >"$d/relaisd.conf"
     START_CMD=("$BUILD/relaisd" -f "$d/relaisd.conf" -DFOREGROUND)
 }
 
