@@ -676,6 +676,10 @@ rl_config_t *rl_config_load(const rl_cli_conf_t *cli, rl_buf_t *warnings, char *
         e = read_directives(&st, r, cli->post_directives, cli->npost, "-c");
     if (e == NULL)
         e = post_config(cf);
+    unsigned na = 0;
+    for (unsigned i = 0; i < rl_nmodules; i++)
+        if (rl_module_active(cf, rl_modules[i]))
+            cf->active[na++] = rl_modules[i];
     rl_conf_reader_warnings(r, warnings);
     if (e) {
         snprintf(err, errlen, "%s", e);

@@ -154,6 +154,8 @@ struct rl_config_s {
     bool loaded[RL_MAX_MODULES];
     bool open_logs;                 /* false for -t: check only */
     bool any_loadmodule;            /* a LoadModule line was read */
+    rl_module_t *active[RL_MAX_MODULES + 1];  /* the modules in use, NULL-ended:
+                                     * what the request hooks walk */
     rl_conf_node_t *tree;
     unsigned nsections;
     struct rl_dircache_s *dircache; /* merged per-dir configurations */

@@ -432,9 +432,9 @@ static void map_file(rl_request_t *r)
 
 static int translate(rl_request_t *r)
 {
-    for (unsigned i = 0; i < rl_nmodules; i++) {
-        rl_module_t *m = rl_modules[i];
-        if (!m->translate || !rl_module_active(r->cf, m))
+    for (rl_module_t **mp = r->cf->active; *mp; mp++) {
+        rl_module_t *m = *mp;
+        if (!m->translate)
             continue;
         int rc = m->translate(r);
         if (rc != RL_DECLINED)
@@ -454,10 +454,9 @@ typedef int (*hook_cb)(rl_request_t *r);
  * else stops (a status or RL_DONE). With <first>, the first RL_OK stops too. */
 static int run_hook(rl_request_t *r, size_t off, bool first)
 {
-    for (unsigned i = 0; i < rl_nmodules; i++) {
-        rl_module_t *m = rl_modules[i];
-        hook_cb h = *(hook_cb *)((char *)m + off);
-        if (!h || !rl_module_active(r->cf, m))
+    for (rl_module_t **mp = r->cf->active; *mp; mp++) {
+        hook_cb h = *(hook_cb *)((char *)*mp + off);
+        if (!h)
             continue;
         int rc = h(r);
         if (rc == RL_OK && first)
