@@ -16,6 +16,7 @@
 #include "httpd/config.h"
 #include "httpd/conn.h"
 #include "httpd/request.h"
+#include "httpd/mod/proxy.h"
 
 #define STREAM_HIGH (256 * 1024)
 #define HEAD_MAX (64 * 1024)
@@ -26,6 +27,7 @@ typedef struct {
     rl_request_t *r;
     rl_io_t io;
     rl_event_t rev, wev;
+    rl_proxy_worker_t *worker;
     const char *addr;          /* for logs: the socket path or host:port */
     rl_buf_t out;              /* records to the backend */
     rl_buf_t in;               /* bytes from the backend */
@@ -34,7 +36,11 @@ typedef struct {
     bool connected, head_done, finished, paused;
 } fcgi_t;
 
-static uint64_t backend_timeout(const rl_request_t *r);
+static uint64_t backend_timeout(const rl_request_t *r)
+{
+    const fcgi_t *f = r->handler_ctx;
+    return rl_proxy_timeout(r, f->worker);
+}
 
 static void backend_close(fcgi_t *f)
 {
@@ -424,30 +430,10 @@ static void start(rl_request_t *r)
     backend_write(&f->wev);
 }
 
-/* "proxy:unix:/run/php/x.sock|fcgi://localhost/" -> "unix:/run/php/x.sock";
- * "proxy:fcgi://127.0.0.1:9000/" -> "127.0.0.1:9000". NULL: not FastCGI. */
-static const char *backend_of(rl_request_t *r, const char *h)
-{
-    if (strncasecmp(h, "proxy:", 6) != 0)
-        return NULL;
-    h += 6;
-    if (strncasecmp(h, "unix:", 5) == 0) {
-        const char *bar = strchr(h, '|');
-        if (bar == NULL || strncasecmp(bar + 1, "fcgi://", 7) != 0)
-            return NULL;
-        return rl_arena_strndup(r->arena, h, (size_t)(bar - h));
-    }
-    if (strncasecmp(h, "fcgi://", 7) != 0)
-        return NULL;
-    h += 7;
-    size_t n = strcspn(h, "/");
-    return rl_arena_strndup(r->arena, h, n);
-}
-
 static int handler(rl_request_t *r)
 {
-    const char *addr = r->handler ? backend_of(r, r->handler) : NULL;
-    if (addr == NULL)
+    rl_proxy_worker_t *w = rl_proxy_worker_for(r, rl_proxy_url(r));
+    if (w == NULL)
         return RL_DECLINED;
     fcgi_t *f = rl_arena_calloc(r->arena, sizeof(*f));
     size_t ul = strlen(r->uri), pl = r->path_info ? strlen(r->path_info) : 0;
@@ -455,7 +441,8 @@ static int handler(rl_request_t *r)
         r->script_name = rl_arena_strndup(r->arena, r->uri, ul - pl);
     f->r = r;
     f->io.fd = -1;
-    f->addr = addr;
+    f->worker = w;
+    f->addr = w->addr;
     rl_fcgi_parser_init(&f->parser);
     rl_arena_on_cleanup(r->arena, cleanup, f);
     r->handler_ctx = f;
@@ -463,60 +450,8 @@ static int handler(rl_request_t *r)
     return RL_DONE;
 }
 
-/* ---- mod_proxy's settings used here ---- */
-
-typedef struct {
-    int64_t timeout_ms;        /* ProxyTimeout, RL_UNSET: Timeout */
-} proxy_srv_t;
-
-extern rl_module_t rl_proxy_module;
-
-static void *proxy_create_srv(rl_arena_t *a)
-{
-    proxy_srv_t *s = rl_arena_calloc(a, sizeof(*s));
-    s->timeout_ms = RL_UNSET;
-    return s;
-}
-
-static void *proxy_merge_srv(rl_arena_t *a, void *basev, void *addv)
-{
-    proxy_srv_t *base = basev, *add = addv, *m = rl_arena_alloc(a, sizeof(*m));
-    m->timeout_ms = add->timeout_ms != RL_UNSET ? add->timeout_ms : base->timeout_ms;
-    return m;
-}
-
-static const char *set_proxy_timeout(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
-{
-    (void)p; (void)argc;
-    int64_t v;
-    if (!rl_parse_int64(argv[0], &v) || v < 1 || v > 86400)
-        return "Proxy Timeout must be at least 1 second.";
-    ((proxy_srv_t *)conf)->timeout_ms = v * 1000;
-    return NULL;
-}
-
-static uint64_t backend_timeout(const rl_request_t *r)
-{
-    const proxy_srv_t *s = RL_SRV_CONF(r->server, rl_proxy_module);
-    return (uint64_t)(s && s->timeout_ms != RL_UNSET ? s->timeout_ms : r->server->timeout_ms);
-}
-
-static const rl_cmd_t proxy_cmds[] = {
-    { "ProxyTimeout", set_proxy_timeout, 0, RL_CTX_RSRC, 0, RL_ARGS_TAKE1,
-      "Set the timeout (in seconds) for a proxied connection. This overrides the server timeout" },
-    { NULL, NULL, 0, 0, 0, 0, NULL }
-};
-
 rl_module_t rl_proxy_fcgi_module = {
     .name = "proxy_fcgi",
     .handler = handler,
 };
 
-/* mod_proxy: ProxyTimeout so far; ProxyPass, <Proxy> and the rest come
- * with the next part of the FastCGI issue. */
-rl_module_t rl_proxy_module = {
-    .name = "proxy",
-    .cmds = proxy_cmds,
-    .create_server = proxy_create_srv,
-    .merge_server = proxy_merge_srv,
-};
