@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # relais side-by-side benchmark: relaisd, nginx and Apache (event MPM) serve
 # the same 1 KB file from temporary configurations on free loopback ports, in
-# one run. See bench/README.md for the method.
+# one run, then the same two PHP scripts (hello world, phpinfo()) through
+# php-fpm over FastCGI. See bench/README.md for the method.
 #
 #   bench/run.sh [BUILD_DIR] [--record] [--quick]      (`make bench` passes "build")
 #     --record  append a dated section to bench/RESULTS.md
@@ -9,10 +10,12 @@
 #   Environment: DURATION (10) WARMUP (2) CONNS (50) IDLE_N (5000) HOLD (5)
 #                SERVERS ("relaisd nginx apache") KEEP=1 (keep the temp dir)
 #                RELAISD_EXTRA (directives appended to relaisd's config)
+#                PHP_CHILDREN (4: php-fpm's pm.max_children) PHP_CONNS (CONNS)
+#                NO_PHP=1 (skip the PHP phase)
 #
 # Servers are started and stopped by PID from a temp prefix (never service or
 # systemctl, never port 80), on 127.0.0.1 only. Every step is bounded; a
-# watchdog ends the run after 170 s.
+# watchdog ends the run after 330 s.
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -23,7 +26,7 @@ for a in "$@"; do
     case $a in
         --record) RECORD=1 ;;
         --quick) DURATION=${DURATION:-3}; WARMUP=${WARMUP:-1}; IDLE_N=${IDLE_N:-1000} ;;
-        -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         -*) echo "bench: unknown option $a" >&2; exit 2 ;;
         *) BUILD=$a ;;
     esac
@@ -35,6 +38,10 @@ CONNS=${CONNS:-50}
 IDLE_N=${IDLE_N:-5000}
 HOLD=${HOLD:-5}
 SERVERS=${SERVERS:-relaisd nginx apache}
+PHP_CHILDREN=${PHP_CHILDREN:-4}
+PHP_CONNS=${PHP_CONNS:-$CONNS}
+NO_PHP=${NO_PHP:-0}
+PHP_FPM=/usr/sbin/php-fpm8.2
 IDLE_KA=60          # keep-alive timeout of the idle-connection phase
 PY=/usr/bin/python3
 
@@ -46,6 +53,10 @@ for tool in wrk nginx apache2 cc "$PY"; do
 done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 APACHE=$(command -v apache2 || echo /usr/sbin/apache2)
+if [ "$NO_PHP" != 1 ] && [ ! -x "$PHP_FPM" ]; then
+    echo "bench: $PHP_FPM is missing (scripts/deps.sh installs php8.2-fpm): no PHP phase" >&2
+    NO_PHP=1
+fi
 
 T=$(mktemp -d /tmp/relais-bench.XXXXXX)
 chmod 755 "$T"
@@ -100,7 +111,7 @@ trap cleanup EXIT
 trap 'log "bench: interrupted"; exit 130' INT
 trap 'log "bench: stopped (watchdog or SIGTERM)"; exit 143' TERM
 ( trap 'kill $sl 2>/dev/null; exit 0' TERM
-  sleep 170 & sl=$!; wait $sl && kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
+  sleep 330 & sl=$!; wait $sl && kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
 WATCHDOG=$!
 
 # The client and the servers need ~2 fds per idle connection plus slack.
@@ -123,8 +134,12 @@ DOCROOT=$T/htdocs
 mkdir -p "$DOCROOT"
 head -c 1024 < <(yes 'relais benchmark 1 KiB file ..' | tr -d '\n') >"$DOCROOT/1k.bin"
 echo ok >"$DOCROOT/index.html"
+# The PHP phase's scripts (the static phases never ask for them).
+printf '<?php echo "Hello, world\\n";\n' >"$DOCROOT/hello.php"
+printf '<?php phpinfo();\n' >"$DOCROOT/info.php"
 chmod -R a+rX "$DOCROOT"
 URL_PATH=/1k.bin
+PHP_SOCK=""         # set during the PHP phase: the configs then hand .php to it
 
 IDLE_BIN=$T/idle_conns
 cc -O2 -std=c17 -Wall -Wextra -D_GNU_SOURCE -o "$IDLE_BIN" bench/idle_conns.c || exit 1
@@ -142,7 +157,8 @@ listening() {
 
 # ------------------------------------------------------------------ configs
 # Each writes $T/<server>/<server>.conf for port $2 and keep-alive timeout $3
-# (seconds; "" for the server's stock default).
+# (seconds; "" for the server's stock default). With $PHP_SOCK set, *.php
+# goes to that php-fpm socket, each server the way Debian sets it up.
 
 conf_nginx() {
     # the idle phase needs room for IDLE_N connections; else Debian's 768
@@ -174,10 +190,28 @@ http {
         listen 127.0.0.1:$2;
         server_name localhost;
         root $DOCROOT;
+$(php_nginx)
     }
 }
 EOF
     START_CMD=("$NGINX" -e "$d/error.log" -p "$d/" -c "$d/nginx.conf")
+}
+
+# Debian's default site's PHP block: snippets/fastcgi-php.conf inlined (its
+# "include fastcgi.conf" is relative to /etc/nginx, our prefix is not).
+php_nginx() {
+    [ -n "$PHP_SOCK" ] || return 0
+    cat <<EOF
+        location ~ \.php\$ {
+            fastcgi_split_path_info ^(.+?\.php)(/.*)\$;
+            try_files \$fastcgi_script_name =404;
+            set \$path_info \$fastcgi_path_info;
+            fastcgi_param PATH_INFO \$path_info;
+            fastcgi_index index.php;
+            include /etc/nginx/fastcgi.conf;
+            fastcgi_pass unix:$PHP_SOCK;
+        }
+EOF
 }
 
 # Debian's default module set (a2enmod state of a fresh apache2 install).
@@ -218,6 +252,13 @@ DocumentRoot $DOCROOT
     Require all granted
 </Directory>
 EOF
+    # as Debian's conf-available/php8.2-fpm.conf hands PHP to php-fpm
+    [ -n "$PHP_SOCK" ] && cat <<EOF
+<FilesMatch ".+\.php\$">
+    SetHandler "proxy:unix:$PHP_SOCK|fcgi://localhost"
+</FilesMatch>
+EOF
+    return 0
 }
 
 conf_apache() {
@@ -225,7 +266,7 @@ conf_apache() {
     mkdir -p "$d/run"
     {
         echo "# Debian's apache2.conf + default modules (event MPM at Debian's settings)"
-        for m in $APACHE_MODS; do
+        for m in $APACHE_MODS ${PHP_SOCK:+proxy proxy_fcgi}; do
             echo "Include /etc/apache2/mods-available/$m.load"
             [ -f "/etc/apache2/mods-available/$m.conf" ] &&
                 echo "Include /etc/apache2/mods-available/$m.conf"
@@ -326,6 +367,17 @@ cpu_ticks() {
 
 # ------------------------------------------------------------------ phases
 
+# put_wrk NAME KEY_PREFIX FILE: the figures of one `wrk --latency` output.
+put_wrk() {
+    local name=$1 k=$2 out=$3
+    put "$name" "${k}rps" "$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
+    put "$name" "${k}requests" "$(awk '/requests in/ { print $1 }' "$out")"
+    put "$name" "${k}p99" "$(awk '$1 == "99%" { print $2 }' "$out")"
+    put "$name" "${k}p50" "$(awk '$1 == "50%" { print $2 }' "$out")"
+    put "$name" "${k}sock_errors" "$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$out")"
+    put "$name" "${k}non2xx" "$(awk '/Non-2xx/ { print $NF }' "$out")"
+}
+
 throughput() {
     local name=$1 port c0 c1 url out=$T/$1/wrk.txt
     port=$(free_port)
@@ -343,12 +395,7 @@ throughput() {
     timeout $((DURATION + 15)) $PIN wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1
     c1=$(cpu_ticks "$SRV_PID")
     put "$name" cpu_ticks $((c1 - c0))
-    put "$name" rps "$(awk '/^Requests\/sec:/ { print $2 }' "$out")"
-    put "$name" requests "$(awk '/requests in/ { print $1 }' "$out")"
-    put "$name" p99 "$(awk '$1 == "99%" { print $2 }' "$out")"
-    put "$name" p50 "$(awk '$1 == "50%" { print $2 }' "$out")"
-    put "$name" sock_errors "$(awk '/Socket errors/ { gsub(",", ""); print $4 + $6 + $8 + $10 }' "$out")"
-    put "$name" non2xx "$(awk '/Non-2xx/ { print $NF }' "$out")"
+    put_wrk "$name" "" "$out"
     read -r pss rss n < <(mem_kb "$SRV_PID")
     put "$name" load_procs "$n"
     stop_server "$SRV_PID"
@@ -388,6 +435,110 @@ idle_phase() {
     stop_server "$SRV_PID"
 }
 
+# True if something listens on the unix socket <path> (/proc/net/unix).
+unix_listening() {
+    awk -v p=" $1" '$4 ~ /^0*10000$/ && substr($0, length($0) - length(p) + 1) == p { f = 1 }
+                    END { exit !f }' /proc/net/unix 2>/dev/null
+}
+
+# start_fpm NAME: a fresh php-fpm for server NAME in $T/NAME/fpm, with the
+# same pool for every server; waits (10 s) until its socket listens. Sets
+# FPM_PID and FPM_SOCK. Debian's php.ini (/etc/php/8.2/fpm, opcache on).
+start_fpm() {
+    local d=$T/$1/fpm i
+    mkdir -p "$d"
+    FPM_SOCK=$d/php.sock
+    cat >"$d/php-fpm.conf" <<EOF
+[global]
+pid = php-fpm.pid
+error_log = php-fpm.log
+daemonize = no
+[bench]
+${RUN_USER:+user = $RUN_USER}
+${RUN_GROUP:+group = $RUN_GROUP}
+listen = php.sock
+listen.mode = 0666
+pm = static
+pm.max_children = $PHP_CHILDREN
+EOF
+    local fpm_cmd=("$PHP_FPM" -F -y "$d/php-fpm.conf" -p "$d")
+    cmd "${fpm_cmd[*]}"
+    "${fpm_cmd[@]}" >>"$d/stderr" 2>&1 </dev/null &
+    FPM_PID=$!
+    MASTERS+=("$FPM_PID")
+    for ((i = 0; i < 100; i++)); do
+        unix_listening "$FPM_SOCK" && return 0
+        kill -0 "$FPM_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    log "bench: php-fpm for $1 not listening on $FPM_SOCK:"
+    tail -n 15 "$d/stderr" "$d/php-fpm.log" >&2 2>/dev/null
+    stop_server "$FPM_PID"
+    return 1
+}
+
+# php_check PORT: the two scripts answer what PHP prints, through php-fpm.
+php_check() {
+    "$PY" - "$1" <<'PYEOF'
+import http.client, sys
+def get(path):
+    c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+    c.request("GET", path)
+    r = c.getresponse()
+    return r.status, r.read()
+st, body = get("/hello.php")
+if st != 200 or body != b"Hello, world\n":
+    sys.exit(f"GET /hello.php: {st} {body[:300]!r}")
+st, body = get("/info.php")
+if st != 200 or b"FPM/FastCGI" not in body or b"</html>" not in body:
+    sys.exit(f"GET /info.php: {st} {len(body)} bytes {body[:300]!r}")
+PYEOF
+}
+
+# php_phase NAME: a fresh php-fpm and a fresh server handing *.php to it;
+# wrk on hello.php then info.php, as the static phase does on /1k.bin. The
+# server's CPU and php-fpm's are counted apart.
+php_phase() {
+    local name=$1 port s url out c0 c1 f0 f1
+    port=$(free_port)
+    cmd "# $name: PHP through php-fpm (pm static, $PHP_CHILDREN children)"
+    start_fpm "$name" || { put "$name" php_status failed; return 1; }
+    PHP_SOCK=$FPM_SOCK
+    start_server "$name" "$port" ""
+    local rc=$?
+    PHP_SOCK=""
+    if [ $rc -ne 0 ]; then
+        stop_server "$FPM_PID"
+        put "$name" php_status failed
+        return 1
+    fi
+    if ! php_check "$port"; then
+        log "bench: $name: wrong PHP answers"
+        show_logs "$name"
+        tail -n 15 "$T/$name/fpm/php-fpm.log" >&2 2>/dev/null
+        put "$name" php_status failed
+        stop_server "$SRV_PID"; stop_server "$FPM_PID"
+        return 1
+    fi
+    for s in hello info; do
+        url="http://127.0.0.1:$port/$s.php"
+        out=$T/$name/wrk.$s.txt
+        log "bench: $name: $s.php: warm-up ${WARMUP}s, then wrk ${DURATION}s"
+        cmd "$PIN wrk -t1 -c$PHP_CONNS -d${WARMUP}s $url    # warm-up"
+        timeout $((WARMUP + 15)) $PIN wrk -t1 -c"$PHP_CONNS" -d"${WARMUP}s" "$url" >/dev/null
+        c0=$(cpu_ticks "$SRV_PID"); f0=$(cpu_ticks "$FPM_PID")
+        cmd "$PIN wrk -t1 -c$PHP_CONNS -d${DURATION}s --latency $url"
+        timeout $((DURATION + 15)) $PIN wrk -t1 -c"$PHP_CONNS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1
+        c1=$(cpu_ticks "$SRV_PID"); f1=$(cpu_ticks "$FPM_PID")
+        put "$name" "php_${s}_cpu_ticks" $((c1 - c0))
+        put "$name" "php_${s}_fpm_ticks" $((f1 - f0))
+        put_wrk "$name" "php_${s}_" "$out"
+    done
+    put "$name" php_status ok
+    stop_server "$SRV_PID"
+    stop_server "$FPM_PID"
+}
+
 version_of() {
     case $1 in
         nginx) "$NGINX" -v 2>&1 | sed 's/.*nginx\//nginx /' ;;
@@ -415,6 +566,7 @@ for s in $SERVERS; do
     throughput "$s" || continue
     idle_phase "$s" request
     idle_phase "$s" silent
+    if [ "$NO_PHP" = 1 ]; then put "$s" php_status skipped; else php_phase "$s"; fi
     grep -q "^$s status" "$RESULTS" || put "$s" status ok
 done
 put all elapsed_s $(($(date +%s) - START))
@@ -422,6 +574,9 @@ put all machine "$(nproc)_cpus,_$(awk -F': ' '/model name/ { print $2; exit }' /
 put all kernel "$(uname -r)"
 put all load "$LOAD"
 put all wrk "$(wrk -v 2>&1 | head -1 | awk '{ print $1"_"$2 }')"
+[ "$NO_PHP" = 1 ] || put all php "$("$PHP_FPM" -v | head -1 | awk '{ print $1"_"$2"_"$3 }')"
+put all php_children "$PHP_CHILDREN"
+put all php_conns "$PHP_CONNS"
 
 "$PY" - "$RESULTS" "$COMMANDS" "$RECORD" "$ROOT/bench/RESULTS.md" "$IDLE_N" "$HOLD" \
     "$DURATION" "$CONNS" "$T" <<'PYEOF'
@@ -482,6 +637,17 @@ def metrics(n):
         rb, rn = num(r.get(f"{mode}_base_rss_kb")), num(r.get(f"{mode}_rss_kb"))
         m[f"{mode}_rss_per_conn"] = ((rn - rb) * 1024 / kept
                                      if rb is not None and rn is not None and kept else None)
+    m["php_status"] = r.get("php_status", "-")
+    for s in ("hello", "info"):
+        k = f"php_{s}_"
+        m[k + "rps"] = num(r.get(k + "rps"))
+        m[k + "p99"] = ms(r.get(k + "p99"))
+        m[k + "p50"] = ms(r.get(k + "p50"))
+        m[k + "errors"] = int(num(r.get(k + "sock_errors")) or 0) + int(num(r.get(k + "non2xx")) or 0)
+        preq = num(r.get(k + "requests"))
+        for what in ("cpu", "fpm"):
+            t = num(r.get(f"{k}{what}_ticks"))
+            m[f"{k}{what}_us"] = t / hz * 1e6 / preq if preq and t is not None else None
     return m
 
 M = {n: metrics(n) for n in names}
@@ -516,6 +682,19 @@ rows = [
     ("  memory per silent conn (ΔPss)", lambda m: fmt_bytes(m["silent_per_conn"]), "silent_per_conn", False),
 ]
 
+def php(fn):
+    return lambda m: fn(m) if m["php_status"] == "ok" else m["php_status"]
+
+for s, title in (("hello", "PHP hello world, req/s"), ("info", "PHP phpinfo(), req/s")):
+    k = f"php_{s}_"
+    rows += [
+        (title, php(lambda m, k=k: f(m[k + "rps"], ",.0f")), k + "rps", True),
+        ("  p50 / p99 latency", php(lambda m, k=k: f"{f(m[k + 'p50'], '.2f')} / {f(m[k + 'p99'], '.2f')} ms"), k + "p99", False),
+        ("  wrk errors (socket + non-2xx)", php(lambda m, k=k: str(m[k + "errors"])), None, None),
+        ("  server CPU per request (php-fpm apart)", php(lambda m, k=k: f(m[k + "cpu_us"], ".1f", " µs")), k + "cpu_us", False),
+        ("  php-fpm CPU per request", php(lambda m, k=k: f(m[k + "fpm_us"], ".1f", " µs")), k + "fpm_us", False),
+    ]
+
 ok = [n for n in names if M[n]["status"] == "ok"]
 subject = "relaisd" if "relaisd" in ok else ("nginx" if "nginx" in ok else None)
 refs = [r for r in ("nginx", "apache") if r in ok and r != subject]
@@ -545,7 +724,14 @@ for n in ("relaisd", "nginx", "apache"):
         print(f"\n{label[n]}: not built, not measured")
     elif st not in (None, "ok"):
         print(f"\n{label[n]}: {st} (see the messages above)")
-print(f"\nratios: lower is better for latency, CPU and memory; higher for req/s and "
+    elif R.get(n, {}).get("php_status") == "failed":
+        print(f"\n{label[n]}: PHP failed (see the messages above)")
+A = R["all"]
+php_line = (f"PHP: {A.get('php', '').replace('_', ' ')}, a fresh php-fpm per server, pm static "
+            f"{A.get('php_children')} children, Debian's php.ini; wrk -t1 -c{A.get('php_conns')} "
+            f"-d{duration}s" if A.get("php") else "PHP: not measured")
+print(f"\n{php_line}")
+print(f"ratios: lower is better for latency, CPU and memory; higher for req/s and "
       f"connections held. Run took {R['all'].get('elapsed_s')} s. Method: bench/README.md")
 
 if record == "1":
@@ -554,7 +740,7 @@ if record == "1":
           f"Machine: {R['all'].get('machine', '').replace('_', ' ')}, kernel {R['all'].get('kernel')}; "
           f"{R['all'].get('wrk', '').replace('_', ' ')}; wrk -t1 -c{conns} -d{duration}s pinned "
           f"to CPU 1; {idle_n} idle connections held {hold} s; load average at the "
-          f"start {R['all'].get('load')}.\n",
+          f"start {R['all'].get('load')}. {php_line}.\n",
           "| " + " | ".join(head) + " |",
           "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
     for r in table[1:]:
@@ -567,4 +753,4 @@ if record == "1":
     print(f"recorded in {md_file}")
 PYEOF
 # A server that was there but failed makes the run fail (a missing relaisd does not).
-! grep -q ' status failed$' "$RESULTS"
+! grep -q ' \(php_\)\{0,1\}status failed$' "$RESULTS"
