@@ -89,6 +89,7 @@ struct rl_conn_s {
     bool closing;                /* close once the response is out */
     bool drain_first;            /* dropping the body before answering */
     bool collect_full;           /* a collected body outgrew COLLECT_MAX */
+    bool body_paused;            /* the handler takes no more body for now */
 };
 
 static void read_head(rl_event_t *ev);
@@ -190,6 +191,7 @@ static void request_free(rl_conn_t *c)
     c->drain_first = false;
     c->collect_full = false;
     c->body_limit = 0;
+    c->body_paused = false;
 }
 
 static void conn_close(rl_conn_t *c)
@@ -720,9 +722,10 @@ static void free_stream(void *data)
 {
     rl_request_t *r = data;
     rl_chunk_t *ch = r->body;
-    while (ch && ch->owned) {
+    while (ch) {
         rl_chunk_t *next = ch->next;
-        free(ch);
+        if (ch->owned)
+            free(ch);
         ch = next;
     }
     r->body = NULL;
@@ -737,16 +740,31 @@ static void collect_body(rl_conn_t *c)
     rl_arena_on_cleanup(r->arena, free_stream, r);
     if (!r->body_pending) {
         r->on_body(r);
+        if (r->on_body_data)
+            r->on_body_data(r, NULL, 0);
         return;
     }
     if (r->expect_continue)
         send(c->io.fd, "HTTP/1.1 100 Continue\r\n\r\n", 25, MSG_NOSIGNAL);
-    r->body_in = rl_arena_calloc(r->arena, sizeof(*r->body_in));
-    rl_arena_on_cleanup(r->arena, (rl_cleanup_cb)rl_buf_release, r->body_in);
+    if (r->on_body_data) {
+        r->on_body(r);   /* it starts; the body follows as it comes */
+    } else {
+        r->body_in = rl_arena_calloc(r->arena, sizeof(*r->body_in));
+        rl_arena_on_cleanup(r->arena, (rl_cleanup_cb)rl_buf_release, r->body_in);
+    }
     int64_t limit = rl_core_limit_body(r->dir ? r->dir : r->server->lookup_defaults);
     c->drain_first = true;
     c->body_limit = limit > 0 ? (uint64_t)limit : 0;
     start_discard(c);
+}
+
+void rl_req_body_continue(rl_request_t *r)
+{
+    rl_conn_t *c = r->conn;
+    if (c->body_paused) {
+        c->body_paused = false;
+        rl_loop_post(c->w->loop, &c->rev);
+    }
 }
 
 void rl_req_resume(rl_request_t *r)
@@ -786,6 +804,43 @@ void rl_req_stream(rl_request_t *r, const char *data, size_t len)
         c->cur = ch;
     r->stream_queued += total;
     kick_writer(c);
+}
+
+/* Queues an owned chunk: memory (<data> copied, <len> bytes) or, with
+ * <data> NULL, a range of file <fd>. */
+static bool stream_push(rl_request_t *r, const char *data, size_t len, int fd, uint64_t off)
+{
+    rl_chunk_t *ch = malloc(sizeof(*ch) + (data ? len : 0));
+    if (ch == NULL)
+        return false;
+    *ch = (rl_chunk_t){ .owned = true, .fd = fd, .off = off, .len = len };
+    if (data) {
+        ch->data = memcpy(ch + 1, data, len);
+        r->stream_queued += len;
+    } else {
+        r->stream_spilled += len;
+    }
+    *r->body_tail = ch;
+    r->body_tail = &ch->next;
+    if (r->conn->cur == NULL)
+        r->conn->cur = ch;
+    return true;
+}
+
+void rl_req_stream_file(rl_request_t *r, int fd, uint64_t off, uint64_t len)
+{
+    if (r->header_only || len == 0)
+        return;
+    char size[24];
+    int n = snprintf(size, sizeof(size), "%llx\r\n", (unsigned long long)len);
+    bool ok = r->version < 11 ? stream_push(r, NULL, len, fd, off)
+            : stream_push(r, size, (size_t)n, -1, 0) && stream_push(r, NULL, len, fd, off) &&
+              stream_push(r, "\r\n", 2, -1, 0);
+    if (!ok) {
+        rl_req_abort(r);
+        return;
+    }
+    kick_writer(r->conn);
 }
 
 void rl_req_stream_end(rl_request_t *r)
@@ -1040,7 +1095,10 @@ static void stream_pop(rl_request_t *r, rl_chunk_t *ch)
     r->body = ch->next;
     if (r->body_tail == &ch->next)
         r->body_tail = &r->body;
-    r->stream_queued -= ch->len;
+    if (ch->data)
+        r->stream_queued -= ch->len;
+    else
+        r->stream_spilled -= ch->len;
     free(ch);
 }
 
@@ -1167,7 +1225,16 @@ static void next_request(rl_conn_t *c)
         rl_loop_post(w->loop, &c->rev);
 }
 
-/* Drops <n> body bytes at <p>; returns how many belonged to the body. */
+/* Hands body bytes to a handler that streams them; false once it pauses. */
+static void body_to_handler(rl_conn_t *c, const char *p, size_t n)
+{
+    rl_request_t *r = c->r;
+    if (n && c->drain_first && r->on_body_data && !r->on_body_data(r, p, n))
+        c->body_paused = true;
+}
+
+/* Drops <n> body bytes at <p> (or hands them to the handler that collects
+ * or streams them); returns how many belonged to the body. */
 static size_t discard_bytes(rl_conn_t *c, char *p, size_t n, bool *done, bool *bad)
 {
     rl_buf_t *keep = c->r ? c->r->body_in : NULL;
@@ -1185,6 +1252,8 @@ static size_t discard_bytes(rl_conn_t *c, char *p, size_t n, bool *done, bool *b
         *done = rl_http_chunked_done(c->dechunk);
         if (c->body_limit && c->dechunk->total > c->body_limit)
             *bad = true;
+        else
+            body_to_handler(c, p, out);
         return (size_t)k;
     }
     size_t k = n < c->discard_left ? n : (size_t)c->discard_left;
@@ -1194,6 +1263,7 @@ static size_t discard_bytes(rl_conn_t *c, char *p, size_t n, bool *done, bool *b
         c->collect_full = *bad = true;
         return n;
     }
+    body_to_handler(c, p, k);
     c->discard_left -= k;
     *done = c->discard_left == 0;
     return k;
@@ -1204,8 +1274,25 @@ static size_t discard_bytes(rl_conn_t *c, char *p, size_t n, bool *done, bool *b
 static void body_failed(rl_conn_t *c, int status)
 {
     rl_request_t *r = c->r;
+    bool streamed = r->on_body_data != NULL;
     c->drain_first = false;
     c->rev.handler = noop;
+    if (streamed) {
+        /* the handler let go of the request first */
+        if (r->on_cancel)
+            r->on_cancel(r);
+        r->on_body_data = NULL;
+        r->on_drain = NULL;
+        if (!r->suspended) {
+            /* its answer has begun: only a cut connection tells the client */
+            rl_req_log(r, RL_LOG_INFO, "core", "AH00567: request body failed (%d) "
+                       "after the response began", status);
+            rl_req_abort(r);
+            return;
+        }
+        r->suspended = false;
+        r->streaming = false;
+    }
     if (status == 408)
         rl_req_log(r, RL_LOG_INFO, "reqtimeout", "AH01382: Request body read timeout");
     else
@@ -1231,6 +1318,8 @@ static void discard_read(rl_event_t *ev)
             conn_close(c);
         return;
     }
+    if (c->body_paused)
+        return;   /* rl_req_body_continue() posts this event again */
     /* what arrived with the head first */
     if (rl_buf_unread(&c->in)) {
         size_t k = discard_bytes(c, rl_buf_head(&c->in), rl_buf_unread(&c->in), &done, &bad);
@@ -1238,6 +1327,10 @@ static void discard_read(rl_event_t *ev)
     }
     char tmp[16384];
     while (!done && !bad) {
+        if (c->body_paused) {
+            rl_timer_del(c->w->loop, ev);   /* the handler's timeouts rule now */
+            return;
+        }
         ssize_t n = recv(c->io.fd, tmp, sizeof(tmp), 0);
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
             ev->ready = 0;
@@ -1270,10 +1363,13 @@ static void discard_read(rl_event_t *ev)
         return;
     }
     if (c->drain_first) {
+        rl_request_t *r = c->r;
         c->drain_first = false;
-        c->r->body_pending = false;
-        if (c->r->suspended)
-            c->r->on_body(c->r);
+        r->body_pending = false;
+        if (r->on_body_data)
+            r->on_body_data(r, NULL, 0);   /* streamed: the handler answers */
+        else if (r->suspended)
+            r->on_body(r);
         else
             start_response(c);
         return;
@@ -1304,6 +1400,14 @@ static void finish_request(rl_conn_t *c)
             linger_close(c);
         else
             conn_close(c);
+        return;
+    }
+    if (r->body_pending && c->rev.handler == discard_read) {
+        /* answered while the body still streamed in: drop the rest */
+        c->drain_first = false;
+        r->on_body_data = NULL;
+        c->body_paused = false;
+        rl_loop_post(c->w->loop, &c->rev);
         return;
     }
     if (r->body_pending) {

@@ -105,8 +105,12 @@ struct rl_request_s {
     bool streaming;             /* body length unknown: chunked to HTTP/1.1 */
     bool stream_done;           /* the producer has finished */
     uint64_t stream_queued;     /* streamed bytes not yet written */
+    uint64_t stream_spilled;    /* streamed file bytes not yet written */
     rl_buf_t *body_in;          /* the request body, collected for the handler */
     void (*on_body)(rl_request_t *r);   /* body collected (or none): go on */
+    /* streamed request body: see rl_req_suspend() */
+    bool (*on_body_data)(rl_request_t *r, const char *data, size_t len);
+    void (*on_cancel)(rl_request_t *r); /* the request failed under the handler */
     void (*on_drain)(rl_request_t *r);  /* streamed data written: produce more */
     void *handler_ctx;
     rl_hdrs_t notes;
@@ -142,11 +146,29 @@ int rl_req_error(rl_request_t *r, int status);
 /* Prepares a redirect to <location> with <status> (3xx). Returns RL_DONE. */
 int rl_req_redirect(rl_request_t *r, int status, const char *location);
 
-/* Restarts processing of <r> for <uri> (a local path, may carry a query
- * that replaces the current one), as Apache's internal redirect. With
- * <is_error>, the original status is kept for the REDIRECT_* variables.
- * Returns RL_DONE, or 500 when the redirect limit (10) is reached. */
+/* Restarts processing of <r> for <uri> (a local URL, percent-encoded, with
+ * an optional query that becomes the new one), as Apache's internal
+ * redirect: r->env becomes the old one with every name prefixed
+ * "REDIRECT_", plus REDIRECT_STATUS (the status so far), REDIRECT_URL (the
+ * old r->uri) and REDIRECT_QUERY_STRING (the old query, when there was
+ * one); post-read hooks run again. With <is_error> (an ErrorDocument), the
+ * status being answered for is kept. The response is left in <r>.
+ * Returns RL_DONE (also after the limit of 10 redirects: a 500). */
 int rl_req_internal_redirect(rl_request_t *r, const char *uri, bool is_error);
+
+/* The file the decoded path <uri> maps to, as an Apache sub-request finds
+ * it: URI translation (Alias, DocumentRoot), then the directory walk's
+ * split, with its path info appended. Apache's PATH_TRANSLATED is this for
+ * PATH_INFO. Changes nothing in <r>; NULL when the translation redirects
+ * or fails. Arena string. */
+const char *rl_req_lookup_file(rl_request_t *r, const char *uri);
+
+/* Restarts processing of <r> for <uri> (a decoded path, with an optional
+ * query replacing the current one) as if it had been asked for: the
+ * environment stays as it is, no REDIRECT_* variables (mod_dir's index
+ * files, which Apache serves through ap_internal_fast_redirect). Returns
+ * RL_DONE, the response left in <r>. */
+int rl_req_fast_redirect(rl_request_t *r, const char *uri);
 
 /* Asynchronous handlers. A handler calls rl_req_suspend(r, on_body) and
  * returns RL_DONE; once the request body is collected into r->body_in
@@ -157,7 +179,19 @@ int rl_req_internal_redirect(rl_request_t *r, const char *uri, bool is_error);
  * called each time everything streamed so far has been written. */
 void rl_req_suspend(rl_request_t *r, void (*on_body)(rl_request_t *r));
 void rl_req_resume(rl_request_t *r);
+/* A handler that sets r->on_body_data before rl_req_suspend() gets the
+ * body as it arrives instead: on_body(r) first, at once, then
+ * on_body_data(r, data, len) for each piece (de-chunked), and
+ * on_body_data(r, NULL, 0) once at the end. Neither may answer the
+ * request before returning (post an event instead). on_body_data returns
+ * false to pause reading until rl_req_body_continue(). If the body fails
+ * (400, 408, 413, client gone), r->on_cancel is called, then the
+ * connection answers or closes. */
+void rl_req_body_continue(rl_request_t *r);
 void rl_req_stream(rl_request_t *r, const char *data, size_t len);
+/* Streams <len> bytes of file <fd> from <off> (a response spilled to a
+ * temporary file); the fd stays the handler's. */
+void rl_req_stream_file(rl_request_t *r, int fd, uint64_t off, uint64_t len);
 void rl_req_stream_end(rl_request_t *r);
 /* Closes the client connection of a streamed response cut short. */
 void rl_req_abort(rl_request_t *r);

@@ -1,163 +1,252 @@
-/* mod_proxy_fcgi (first part): SetHandler "proxy:unix:/path.sock|fcgi://host/"
- * and "proxy:fcgi://host:port/" hand the request to a FastCGI responder
- * (php-fpm) without holding anything but the event loop while PHP works.
+/* mod_proxy_fcgi: hands a request to a FastCGI responder (php-fpm) and
+ * streams its answer back, holding nothing but the event loop while PHP
+ * works.
  *
- * One backend connection per request (no FCGI_KEEP_CONN yet); the request
- * body is collected first (as mod_proxy_fcgi does for chunked bodies),
- * the response streams to the client with back-pressure: the backend is
- * read only while less than STREAM_HIGH bytes wait for the client. */
+ * Request body: streamed to the backend as it arrives, the client paused
+ * while OUT_HIGH bytes wait for the backend. A chunked body has no length
+ * and php-fpm needs CONTENT_LENGTH: it is spooled first (memory, then a
+ * temporary file), as mod_proxy_fcgi does.
+ *
+ * Response: streamed to the client. While the client is slow and
+ * STREAM_HIGH bytes already wait in memory, the rest goes to a temporary
+ * file (up to SPILL_MAX) so that the PHP worker is freed as soon as it has
+ * answered; past that, the backend is read no further until the client
+ * drains.
+ *
+ * Backend connections: one per request, closed after it, unless the
+ * backend's worker says enablereuse=on with max=N: then each worker
+ * process keeps up to N connections to it (FCGI_KEEP_CONN), idle ones
+ * for ttl, and requests beyond N wait for one. Without max= no connection
+ * is kept: php-fpm's child stays bound to a kept connection, and more
+ * kept connections than children would leave requests waiting in the
+ * backlog behind idle ones (the "hostage" case of Apache's docs). */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include "core/loop.h"
 #include "fcgi/fcgi.h"
 #include "httpd/config.h"
 #include "httpd/conn.h"
 #include "httpd/request.h"
+#include "httpd/mod/core.h"
 #include "httpd/mod/proxy.h"
 
-#define STREAM_HIGH (256 * 1024)
+#define STREAM_HIGH (256 * 1024)         /* response bytes held in memory */
+#define SPILL_MAX ((uint64_t)1 << 30)    /* then in a file, up to this */
+#define OUT_HIGH (64 * 1024)             /* request bytes waiting for the backend */
+#define SPOOL_MEM (64 * 1024)            /* chunked body held in memory, then a file */
 #define HEAD_MAX (64 * 1024)
+#define IDLE_TTL_MS 60000                /* kept connections without ttl= */
 
-extern rl_module_t rl_proxy_fcgi_module;
+typedef struct fcgi_s fcgi_t;
+typedef struct pool_s pool_t;
 
-typedef struct {
-    rl_request_t *r;
+/* A connection to a backend; its events dispatch to the request using it. */
+typedef struct bconn_s {
     rl_io_t io;
     rl_event_t rev, wev;
+    pool_t *pool;
+    fcgi_t *f;                 /* the request using it; NULL when idle */
+    rl_loop_t *loop;
+    bool connected;
+    bool reused;               /* served a request before this one */
+    struct bconn_s *next;      /* in the pool's idle list */
+} bconn_t;
+
+/* A backend's connections in this worker process. */
+struct pool_s {
     rl_proxy_worker_t *worker;
-    const char *addr;          /* for logs: the socket path or host:port */
-    rl_buf_t out;              /* records to the backend */
+    unsigned nopen;            /* busy and idle */
+    bconn_t *idle;
+    fcgi_t *wait_head, *wait_tail;   /* requests waiting for a connection */
+    pool_t *next;
+};
+
+struct fcgi_s {
+    rl_request_t *r;
+    rl_proxy_worker_t *worker;
+    pool_t *pool;
+    bconn_t *bc;
+    const char *addr;          /* for logs: unix:/path or host:port */
+    rl_event_t tev;            /* posted work, and the wait for a connection */
+    rl_buf_t out;              /* records for the backend */
+    rl_buf_t retry;            /* a bodiless request, to resend once */
     rl_buf_t in;               /* bytes from the backend */
     rl_buf_t head;             /* CGI response head being collected */
     rl_fcgi_parser_t parser;
-    bool connected, head_done, finished, paused;
-} fcgi_t;
+    /* request body */
+    bool spool;                /* chunked: spooled, sent once complete */
+    rl_buf_t spool_mem;
+    int spool_fd;
+    uint64_t spool_len, spool_sent;
+    bool stdin_closed;         /* the empty STDIN record is in <out> */
+    bool client_paused;        /* we stopped the client's body */
+    bool params_ready;         /* BEGIN_REQUEST and PARAMS are in <out> */
+    bool sent_all;             /* the whole request is out */
+    /* response */
+    int spill_fd;
+    uint64_t spill_off;
+    bool keep;                 /* FCGI_KEEP_CONN asked */
+    bool got_bytes;            /* the backend answered something */
+    bool head_done, finished, paused, waiting;
+    bool resumed;              /* the response has started (head to the client) */
+    rl_buf_t early;            /* body bytes that came with the head */
+    int fail_status, fail_err;
+    const char *fail_what;
+    fcgi_t *wait_next;
+};
 
-static uint64_t backend_timeout(const rl_request_t *r)
+static void backend_read(fcgi_t *f);
+static void backend_write(fcgi_t *f);
+static void acquire(fcgi_t *f);
+static void acquire_later(fcgi_t *f);
+static void stream_out(fcgi_t *f, const char *p, size_t n);
+
+static uint64_t io_timeout(const fcgi_t *f)
 {
-    const fcgi_t *f = r->handler_ctx;
-    return rl_proxy_timeout(r, f->worker);
+    return rl_proxy_timeout(f->r, f->worker);
 }
 
-static void backend_close(fcgi_t *f)
+static bool reuses(const rl_proxy_worker_t *w)
 {
-    if (f->io.fd >= 0) {
-        rl_loop_t *l = rl_req_loop(f->r);
-        rl_timer_del(l, &f->rev);
-        rl_timer_del(l, &f->wev);
-        rl_loop_unpost(l, &f->rev);
-        rl_loop_unpost(l, &f->wev);
-        rl_loop_del_io(l, &f->io);
-        close(f->io.fd);
-        f->io.fd = -1;
+    return w->reuse == 1 && w->max > 0;
+}
+
+/* ---- the pool ---- */
+
+static pool_t *pools;   /* this process's */
+
+static pool_t *pool_of(rl_proxy_worker_t *w)
+{
+    for (pool_t *p = pools; p; p = p->next)
+        if (p->worker == w)
+            return p;
+    pool_t *p = rl_xcalloc(1, sizeof(*p));
+    p->worker = w;
+    p->next = pools;
+    pools = p;
+    return p;
+}
+
+static void bconn_ev(rl_event_t *ev);
+
+static void bconn_close(bconn_t *bc)
+{
+    rl_timer_del(bc->loop, &bc->rev);
+    rl_timer_del(bc->loop, &bc->wev);
+    rl_loop_unpost(bc->loop, &bc->rev);
+    rl_loop_unpost(bc->loop, &bc->wev);
+    rl_loop_del_io(bc->loop, &bc->io);
+    close(bc->io.fd);
+    bc->pool->nopen--;
+    free(bc);
+}
+
+static void wait_remove(fcgi_t *f)
+{
+    pool_t *p = f->pool;
+    fcgi_t **pp = &p->wait_head;
+    while (*pp && *pp != f)
+        pp = &(*pp)->wait_next;
+    if (*pp == NULL)
+        return;
+    *pp = f->wait_next;
+    if (p->wait_tail == f) {
+        p->wait_tail = NULL;
+        for (fcgi_t *w = p->wait_head; w; w = w->wait_next)
+            p->wait_tail = w;
     }
+    f->waiting = false;
+    rl_timer_del(rl_req_loop(f->r), &f->tev);
 }
 
-static void cleanup(void *data)
+/* The first waiting request gets <bc> (or, with <bc> NULL, the right to
+ * open a connection). */
+static bool hand_to_waiter(pool_t *p, bconn_t *bc)
 {
-    fcgi_t *f = data;
-    backend_close(f);
-    rl_buf_release(&f->out);
-    rl_buf_release(&f->in);
-    rl_buf_release(&f->head);
-}
-
-/* ---- the parameters: Apache's CGI environment, in Apache's order ---- */
-
-static void param(rl_request_t *r, rl_hdrs_t *p, const char *name, const char *value)
-{
-    if (value)
-        rl_hdrs_add(r->arena, p, name, value);
-}
-
-static void http_params(rl_request_t *r, rl_hdrs_t *p)
-{
-    for (unsigned i = 0; i < r->nheaders; i++) {
-        const char *name = r->headers[i].name.p;
-        if (strcasecmp(name, "Content-Type") == 0) {
-            param(r, p, "CONTENT_TYPE", r->headers[i].value.p);
-            continue;
-        }
-        if (strcasecmp(name, "Content-Length") == 0) {
-            param(r, p, "CONTENT_LENGTH", r->headers[i].value.p);
-            continue;
-        }
-        /* httpoxy; credentials only through the configuration (SetEnvIf) */
-        if (strcasecmp(name, "Proxy") == 0 || strcasecmp(name, "Authorization") == 0 ||
-            strcasecmp(name, "Proxy-Authorization") == 0)
-            continue;
-        char *v = rl_arena_printf(r->arena, "HTTP_%s", name);
-        for (char *c = v + 5; *c; c++)
-            *c = *c == '-' ? '_' : (char)toupper((unsigned char)*c);
-        const char *prev = rl_hdrs_get(p, v);
-        if (prev)   /* a repeated header: joined as Apache does */
-            rl_hdrs_set(r->arena, p, v, rl_arena_printf(r->arena, "%s, %s", prev,
-                                                          r->headers[i].value.p));
-        else
-            param(r, p, v, r->headers[i].value.p);
-    }
-}
-
-static void cgi_params(rl_request_t *r, rl_hdrs_t *p)
-{
-    for (rl_hdr_t *e = r->env.head; e; e = e->next)
-        param(r, p, e->name, e->value);
-    http_params(r, p);
-    /* php-fpm needs a length: a chunked body was collected, now it has one */
-    if (r->chunked)
-        param(r, p, "CONTENT_LENGTH", rl_arena_printf(r->arena, "%zu",
-                                                      r->body_in ? rl_buf_unread(r->body_in) : 0));
-    param(r, p, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-    param(r, p, "SERVER_SIGNATURE", "");
-    param(r, p, "SERVER_SOFTWARE", r->cf->server_banner);
-    param(r, p, "SERVER_NAME", rl_req_server_name(r));
-    param(r, p, "SERVER_ADDR", rl_conn_local_str(r->conn));
-    param(r, p, "SERVER_PORT", rl_arena_printf(r->arena, "%d", r->host_port ? r->host_port
-                                               : r->hostname ? 80 : rl_req_server_port(r)));
-    param(r, p, "REMOTE_ADDR", rl_conn_peer_ip(r->conn));
-    const char *root = r->server->document_root ? r->server->document_root : "/var/www/html";
-    param(r, p, "DOCUMENT_ROOT", root);
-    param(r, p, "REQUEST_SCHEME", "http");
-    param(r, p, "CONTEXT_PREFIX", r->context_prefix ? r->context_prefix : "");
-    param(r, p, "CONTEXT_DOCUMENT_ROOT", r->context_root ? r->context_root : root);
-    param(r, p, "SERVER_ADMIN", r->server->admin ? r->server->admin : "[no address given]");
-    param(r, p, "SCRIPT_FILENAME", r->filename);
-    param(r, p, "REMOTE_PORT", rl_arena_printf(r->arena, "%d", rl_sockaddr_port(rl_req_peer(r))));
-    param(r, p, "GATEWAY_INTERFACE", "CGI/1.1");
-    param(r, p, "SERVER_PROTOCOL", r->protocol);
-    param(r, p, "REQUEST_METHOD", r->method);
-    param(r, p, "QUERY_STRING", r->args ? r->args : "");
-    param(r, p, "REQUEST_URI", r->unparsed_uri);
-    param(r, p, "SCRIPT_NAME", r->script_name ? r->script_name : r->uri);
-    if (r->path_info && *r->path_info) {
-        param(r, p, "PATH_INFO", r->path_info);
-        param(r, p, "PATH_TRANSLATED", rl_arena_printf(r->arena, "%s%s", root, r->path_info));
-    }
-}
-
-static bool encode_request(fcgi_t *f)
-{
-    rl_request_t *r = f->r;
-    rl_hdrs_t params = { 0 };
-    cgi_params(r, &params);
-    size_t n = 0;
-    for (rl_hdr_t *h = params.head; h; h = h->next)
-        n++;
-    rl_fcgi_pair_t *pairs = rl_arena_alloc(r->arena, sizeof(*pairs) * (n ? n : 1));
-    n = 0;
-    for (rl_hdr_t *h = params.head; h; h = h->next)
-        pairs[n++] = (rl_fcgi_pair_t){ rl_str_c(h->name), rl_str_c(h->value) };
-    rl_fcgi_encode_begin_request(&f->out, 1, RL_FCGI_RESPONDER, 0);
-    if (!rl_fcgi_encode_params(&f->out, 1, pairs, n))
+    fcgi_t *w = p->wait_head;
+    if (w == NULL)
         return false;
-    if (r->body_in && r->body_in->len)
-        rl_fcgi_encode_stream(&f->out, RL_FCGI_STDIN, 1, rl_buf_head(r->body_in),
-                              rl_buf_unread(r->body_in));
-    rl_fcgi_encode_stream_end(&f->out, RL_FCGI_STDIN, 1);
+    wait_remove(w);
+    if (bc) {
+        bc->f = w;
+        w->bc = bc;
+        rl_loop_post(bc->loop, &bc->wev);
+    } else {
+        acquire_later(w);
+    }
     return true;
+}
+
+/* <f> is done with its connection: kept (or handed on) when <reusable>,
+ * else closed. */
+static void release(fcgi_t *f, bool reusable)
+{
+    bconn_t *bc = f->bc;
+    if (bc == NULL)
+        return;
+    f->bc = NULL;
+    bc->f = NULL;
+    pool_t *p = bc->pool;
+    rl_timer_del(bc->loop, &bc->rev);
+    rl_timer_del(bc->loop, &bc->wev);
+    rl_loop_unpost(bc->loop, &bc->rev);
+    rl_loop_unpost(bc->loop, &bc->wev);
+    if (!reusable) {
+        bconn_close(bc);
+        hand_to_waiter(p, NULL);
+        return;
+    }
+    bc->reused = true;
+    if (hand_to_waiter(p, bc))
+        return;
+    bc->next = p->idle;
+    p->idle = bc;
+    int64_t ttl = p->worker->ttl_ms != RL_UNSET ? p->worker->ttl_ms : IDLE_TTL_MS;
+    rl_timer_add(bc->loop, &bc->rev, (uint64_t)ttl);
+}
+
+static void idle_remove(bconn_t *bc)
+{
+    bconn_t **pp = &bc->pool->idle;
+    while (*pp && *pp != bc)
+        pp = &(*pp)->next;
+    if (*pp)
+        *pp = bc->next;
+}
+
+/* An idle connection that becomes readable was closed by the backend (or
+ * says something it should not): it goes. So does one idle for ttl. */
+static void idle_event(bconn_t *bc)
+{
+    idle_remove(bc);
+    bconn_close(bc);
+}
+
+static void bconn_ev(rl_event_t *ev)
+{
+    bconn_t *bc = ev->data;
+    if (bc->f == NULL) {
+        if (ev == &bc->rev)
+            idle_event(bc);
+        return;
+    }
+    if (ev == &bc->rev)
+        backend_read(bc->f);
+    else
+        backend_write(bc->f);
+}
+
+/* A kept connection still open? (The backend may have closed it since.) */
+static bool alive(bconn_t *bc)
+{
+    char c;
+    ssize_t n = recv(bc->io.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
 }
 
 /* ---- failures ---- */
@@ -165,17 +254,245 @@ static bool encode_request(fcgi_t *f)
 static void fail(fcgi_t *f, int status, int err, const char *what)
 {
     rl_request_t *r = f->r;
+    if (f->finished)
+        return;
     rl_req_log(r, RL_LOG_ERR, "proxy_fcgi", "(%d)%s: FCGI: %s %s", err,
                err ? strerror(err) : "Success", what, f->addr);
-    backend_close(f);
+    release(f, false);
+    if (f->waiting)
+        wait_remove(f);
     f->finished = true;
-    if (f->head_done) {
+    r->on_body_data = NULL;
+    r->on_cancel = NULL;
+    if (f->resumed) {
         rl_req_abort(r);   /* the head is out: only a cut connection says so */
         return;
     }
     r->handler_done = false;
+    r->on_drain = NULL;
     rl_req_error(r, status);
     rl_req_resume(r);
+}
+
+/* A failure found where answering at once is not allowed (the body
+ * callbacks): reported from the loop. */
+static void fail_posted(rl_event_t *ev)
+{
+    fcgi_t *f = ev->data;
+    fail(f, f->fail_status, f->fail_err, f->fail_what);
+}
+
+static void fail_later(fcgi_t *f, int status, int err, const char *what)
+{
+    f->fail_status = status;
+    f->fail_err = err;
+    f->fail_what = what;
+    f->tev.handler = fail_posted;
+    rl_loop_post(rl_req_loop(f->r), &f->tev);
+}
+
+/* ---- the parameters: Apache's CGI environment, in Apache's order ---- */
+
+static void env_set(rl_request_t *r, const char *name, const char *value)
+{
+    if (value)
+        rl_hdrs_set(r->arena, &r->env, name, value);
+}
+
+/* CGIPassAuth comes with the core's per-directory settings; until the
+ * core has it, credentials are never passed. */
+__attribute__((weak)) bool rl_core_cgi_pass_auth(const rl_dirconf_t *d)
+{
+    (void)d;
+    return false;
+}
+
+/* HTTP_* for every request header, a repeated one joined with ", " as
+ * Apache merges them when it reads the head. */
+static void http_params(rl_request_t *r)
+{
+    bool pass_auth = rl_core_cgi_pass_auth(r->dir);
+    for (unsigned i = 0; i < r->nheaders; i++) {
+        const char *name = r->headers[i].name.p;
+        const char *value = r->headers[i].value.p;
+        bool seen = false;
+        for (unsigned j = 0; j < i && !seen; j++)
+            seen = strcasecmp(r->headers[j].name.p, name) == 0;
+        if (seen)
+            continue;
+        for (unsigned j = i + 1; j < r->nheaders; j++)
+            if (strcasecmp(r->headers[j].name.p, name) == 0)
+                value = rl_arena_printf(r->arena, "%s, %s", value, r->headers[j].value.p);
+        if (strcasecmp(name, "Content-Type") == 0) {
+            env_set(r, "CONTENT_TYPE", value);
+            continue;
+        }
+        if (strcasecmp(name, "Content-Length") == 0) {
+            env_set(r, "CONTENT_LENGTH", value);
+            continue;
+        }
+        /* httpoxy; credentials only where the configuration says so */
+        if (strcasecmp(name, "Proxy") == 0 || strcasecmp(name, "Proxy-Authorization") == 0 ||
+            (strcasecmp(name, "Authorization") == 0 && !pass_auth))
+            continue;
+        char *v = rl_arena_printf(r->arena, "HTTP_%s", name);
+        for (char *c = v + 5; *c; c++)
+            *c = *c == '-' ? '_' : (char)toupper((unsigned char)*c);
+        env_set(r, v, value);
+    }
+}
+
+static void cgi_params(fcgi_t *f)
+{
+    rl_request_t *r = f->r;
+    http_params(r);
+    if (f->spool)   /* php-fpm needs a length: the spooled body has one */
+        env_set(r, "CONTENT_LENGTH", rl_arena_printf(r->arena, "%llu",
+                                                     (unsigned long long)f->spool_len));
+    env_set(r, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+    env_set(r, "SERVER_SIGNATURE", "");
+    env_set(r, "SERVER_SOFTWARE", r->cf->server_banner);
+    env_set(r, "SERVER_NAME", rl_req_server_name(r));
+    env_set(r, "SERVER_ADDR", rl_conn_local_str(r->conn));
+    env_set(r, "SERVER_PORT", rl_arena_printf(r->arena, "%d", r->host_port ? r->host_port
+                                              : r->hostname ? 80 : rl_req_server_port(r)));
+    env_set(r, "REMOTE_ADDR", rl_conn_peer_ip(r->conn));
+    const char *root = r->server->document_root ? r->server->document_root : "/var/www/html";
+    env_set(r, "DOCUMENT_ROOT", root);
+    env_set(r, "REQUEST_SCHEME", "http");
+    env_set(r, "CONTEXT_PREFIX", r->context_prefix ? r->context_prefix : "");
+    env_set(r, "CONTEXT_DOCUMENT_ROOT", r->context_root ? r->context_root : root);
+    env_set(r, "SERVER_ADMIN", r->server->admin ? r->server->admin : "[no address given]");
+    env_set(r, "SCRIPT_FILENAME", r->filename);
+    env_set(r, "REMOTE_PORT", rl_arena_printf(r->arena, "%d", rl_sockaddr_port(rl_req_peer(r))));
+    env_set(r, "GATEWAY_INTERFACE", "CGI/1.1");
+    env_set(r, "SERVER_PROTOCOL", r->protocol);
+    env_set(r, "REQUEST_METHOD", r->method);
+    env_set(r, "QUERY_STRING", r->args ? r->args : "");
+    env_set(r, "REQUEST_URI", r->unparsed_uri);
+    env_set(r, "SCRIPT_NAME", r->script_name ? r->script_name : r->uri);
+    if (r->path_info && *r->path_info) {
+        env_set(r, "PATH_INFO", r->path_info);
+        env_set(r, "PATH_TRANSLATED", rl_arena_printf(r->arena, "%s%s", root, r->path_info));
+    }
+    rl_proxy_fcgi_fixup_env(r);
+}
+
+/* BEGIN_REQUEST and PARAMS into f->out. false: too large. */
+static bool encode_head(fcgi_t *f)
+{
+    rl_request_t *r = f->r;
+    cgi_params(f);
+    size_t n = 0;
+    for (rl_hdr_t *h = r->env.head; h; h = h->next)
+        n++;
+    rl_fcgi_pair_t *pairs = rl_arena_alloc(r->arena, sizeof(*pairs) * (n ? n : 1));
+    n = 0;
+    for (rl_hdr_t *h = r->env.head; h; h = h->next)
+        pairs[n++] = (rl_fcgi_pair_t){ rl_str_c(h->name), rl_str_c(h->value) };
+    f->keep = reuses(f->worker);
+    rl_fcgi_encode_begin_request(&f->out, 1, RL_FCGI_RESPONDER, f->keep ? RL_FCGI_KEEP_CONN : 0);
+    if (!rl_fcgi_encode_params(&f->out, 1, pairs, n))
+        return false;
+    f->params_ready = true;
+    return true;
+}
+
+/* ---- the request body ---- */
+
+static bool spool_append(fcgi_t *f, const char *p, size_t n)
+{
+    if (f->spool_fd < 0 && f->spool_mem.len + n <= SPOOL_MEM) {
+        rl_buf_append(&f->spool_mem, p, n);
+        f->spool_len += n;
+        return true;
+    }
+    if (f->spool_fd < 0) {
+        const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        f->spool_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (f->spool_fd < 0)
+            return false;
+    }
+    if (pwrite(f->spool_fd, p, n, (off_t)(f->spool_len - f->spool_mem.len)) != (ssize_t)n)
+        return false;
+    f->spool_len += n;
+    return true;
+}
+
+/* Moves the next piece of the spooled body into f->out. */
+static bool spool_refill(fcgi_t *f)
+{
+    char tmp[32768];
+    uint64_t mem = f->spool_mem.len;
+    if (f->spool_sent < mem) {
+        size_t n = (size_t)(mem - f->spool_sent);
+        rl_fcgi_encode_stream(&f->out, RL_FCGI_STDIN, 1, f->spool_mem.data + f->spool_sent, n);
+        f->spool_sent += n;
+    } else if (f->spool_sent < f->spool_len) {
+        uint64_t left = f->spool_len - f->spool_sent;
+        ssize_t n = pread(f->spool_fd, tmp, left < sizeof(tmp) ? left : sizeof(tmp),
+                          (off_t)(f->spool_sent - mem));
+        if (n <= 0)
+            return false;
+        rl_fcgi_encode_stream(&f->out, RL_FCGI_STDIN, 1, tmp, (size_t)n);
+        f->spool_sent += (uint64_t)n;
+    }
+    if (f->spool_sent == f->spool_len) {
+        rl_fcgi_encode_stream_end(&f->out, RL_FCGI_STDIN, 1);
+        f->stdin_closed = true;
+    }
+    return true;
+}
+
+static void kick_backend(fcgi_t *f)
+{
+    if (f->bc && f->bc->connected)
+        rl_loop_post(f->bc->loop, &f->bc->wev);
+}
+
+static void acquire_posted(rl_event_t *ev)
+{
+    acquire(ev->data);
+}
+
+static void acquire_later(fcgi_t *f)
+{
+    f->tev.handler = acquire_posted;
+    rl_loop_post(rl_req_loop(f->r), &f->tev);
+}
+
+static bool body_data(rl_request_t *r, const char *p, size_t n)
+{
+    fcgi_t *f = r->handler_ctx;
+    if (f->finished)
+        return true;
+    if (p == NULL) {
+        if (f->spool) {
+            if (!encode_head(f)) {
+                fail_later(f, 500, E2BIG, "request parameters too large for");
+                return true;
+            }
+            acquire_later(f);
+        } else {
+            rl_fcgi_encode_stream_end(&f->out, RL_FCGI_STDIN, 1);
+            f->stdin_closed = true;
+            kick_backend(f);
+        }
+        return true;
+    }
+    if (f->spool) {
+        if (!spool_append(f, p, n)) {
+            fail_later(f, 500, errno, "cannot spool the request body for");
+            return false;
+        }
+        return true;
+    }
+    rl_fcgi_encode_stream(&f->out, RL_FCGI_STDIN, 1, p, n);
+    kick_backend(f);
+    if (rl_buf_unread(&f->out) < OUT_HIGH)
+        return true;
+    f->client_paused = true;
+    return false;
 }
 
 /* ---- the response ---- */
@@ -185,7 +502,7 @@ static void fail(fcgi_t *f, int status, int err, const char *what)
 static bool local_redirect(fcgi_t *f, const char *loc)
 {
     rl_request_t *r = f->r;
-    backend_close(f);
+    release(f, false);
     f->finished = true;
     f->head_done = true;   /* nothing more from this backend */
     r->out.head = r->out.tail = NULL;
@@ -194,11 +511,16 @@ static bool local_redirect(fcgi_t *f, const char *loc)
     r->body_in = NULL;
     r->suspended = false;
     r->on_drain = NULL;
+    r->on_body_data = NULL;
+    r->on_cancel = NULL;
     rl_req_internal_redirect(r, loc, false);
-    if (r->suspended)
+    if (r->suspended) {
         r->on_body(r);     /* the new URI is FastCGI too */
-    else
+        if (r->on_body_data)
+            r->on_body_data(r, NULL, 0);
+    } else {
         rl_req_resume(r);
+    }
     return true;
 }
 
@@ -235,17 +557,74 @@ static bool parse_head(fcgi_t *f, const char *h, size_t len)
         return local_redirect(f, loc);
     if (loc && r->status == 200 && strstr(loc, "://"))
         r->status = 302;
-    r->streaming = true;
-    f->head_done = true;
-    rl_req_resume(r);
+    f->head_done = true;   /* the client gets it with what follows it in this read */
     return true;
+}
+
+/* Starts the response once the bytes at hand are handled. With the whole
+ * answer in (<complete>), it goes out with a Content-Length, as Apache's
+ * content-length filter does for a response seen whole; else chunked. */
+static void start_client(fcgi_t *f, bool complete)
+{
+    rl_request_t *r = f->r;
+    if (f->resumed || !f->head_done)
+        return;
+    f->resumed = true;
+    if (complete) {
+        size_t n = rl_buf_unread(&f->early);
+        r->body_len = n;
+        if (n)
+            rl_req_body_mem(r, rl_arena_strndup(r->arena, rl_buf_head(&f->early), n), n);
+        rl_buf_release(&f->early);
+        rl_req_resume(r);
+        return;
+    }
+    r->streaming = true;
+    rl_req_resume(r);
+    if (rl_buf_unread(&f->early))
+        stream_out(f, rl_buf_head(&f->early), rl_buf_unread(&f->early));
+    rl_buf_release(&f->early);
+}
+
+/* Body bytes for the client: in memory while little waits, else spilled
+ * to a temporary file. */
+static void stream_out(fcgi_t *f, const char *p, size_t n)
+{
+    rl_request_t *r = f->r;
+    if (!f->resumed) {
+        rl_buf_append(&f->early, p, n);
+        if (rl_buf_unread(&f->early) >= OUT_HIGH)
+            start_client(f, false);
+        return;
+    }
+    if (r->stream_queued < STREAM_HIGH || f->spill_off + n > SPILL_MAX) {
+        rl_req_stream(r, p, n);
+        return;
+    }
+    if (r->stream_spilled == 0 && f->spill_off) {
+        f->spill_off = 0;   /* all sent: start the file over */
+        if (ftruncate(f->spill_fd, 0) < 0)
+            rl_req_log(r, RL_LOG_WARN, "proxy_fcgi", "(%d)%s: truncating a spill file",
+                       errno, strerror(errno));
+    }
+    if (f->spill_fd < 0) {
+        const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+        f->spill_fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    }
+    if (f->spill_fd < 0 || pwrite(f->spill_fd, p, n, (off_t)f->spill_off) != (ssize_t)n) {
+        rl_req_stream(r, p, n);   /* no file: memory it is, and the backend waits */
+        f->spill_off = SPILL_MAX;
+        return;
+    }
+    rl_req_stream_file(r, f->spill_fd, f->spill_off, n);
+    f->spill_off += n;
 }
 
 /* STDOUT bytes: the head first, then the body. */
 static bool on_stdout(fcgi_t *f, const uint8_t *p, size_t n)
 {
     if (f->head_done) {
-        rl_req_stream(f->r, (const char *)p, n);
+        stream_out(f, (const char *)p, n);
         return true;
     }
     rl_buf_append(&f->head, p, n);
@@ -264,7 +643,7 @@ static bool on_stdout(fcgi_t *f, const uint8_t *p, size_t n)
         if (f->finished)
             return true;   /* redirected: the rest of this response is not sent */
         if (len > i + skip)
-            rl_req_stream(f->r, s + i + skip, len - i - skip);
+            stream_out(f, s + i + skip, len - i - skip);
         return true;
     }
     return len <= HEAD_MAX;
@@ -276,6 +655,24 @@ static void on_stderr(fcgi_t *f, const uint8_t *p, size_t n)
         n--;
     if (n)
         rl_req_log(f->r, RL_LOG_ERR, "proxy_fcgi", "AH01071: Got error '%.*s'", (int)n, p);
+}
+
+static void on_end(fcgi_t *f)
+{
+    bool reusable = f->keep && f->sent_all && rl_buf_unread(&f->in) == 0 &&
+                    rl_fcgi_parser_between(&f->parser);
+    release(f, reusable);
+    f->finished = true;
+    f->r->on_body_data = NULL;
+    f->r->on_cancel = NULL;
+    if (!f->head_done && !parse_head(f, "", 0))
+        return;   /* an empty response: as Apache, the head is all there is */
+    if (!f->head_done)
+        return;   /* redirected */
+    if (!f->resumed)
+        start_client(f, true);
+    else
+        rl_req_stream_end(f->r);
 }
 
 /* Handles what the parser hands out. false: stop (failed or finished). */
@@ -292,31 +689,39 @@ static bool on_record(fcgi_t *f, const rl_fcgi_record_t *rec)
         on_stderr(f, rec->data, rec->len);
         return true;
     case RL_FCGI_END_REQUEST:
-        backend_close(f);
-        f->finished = true;
-        if (!f->head_done) {
-            /* an empty response: as Apache, the head is all there is */
-            if (!parse_head(f, "", 0))
-                return false;
-        }
-        rl_req_stream_end(f->r);
+        on_end(f);
         return false;
     default:
         return true;
     }
 }
 
-static void backend_read(rl_event_t *ev)
+/* A kept connection that failed before any answer: the backend closed it
+ * between requests. A bodiless request is sent again on a new one. */
+static bool retry(fcgi_t *f)
 {
-    fcgi_t *f = ev->data;
+    if (!f->bc->reused || f->got_bytes || f->retry.len == 0)
+        return false;
+    release(f, false);
+    rl_buf_clear(&f->out);
+    rl_buf_append(&f->out, f->retry.data, f->retry.len);
+    rl_buf_release(&f->retry);
+    f->sent_all = false;
+    acquire(f);
+    return true;
+}
+
+static void backend_read(fcgi_t *f)
+{
     rl_request_t *r = f->r;
+    rl_event_t *ev = &f->bc->rev;
     if (ev->timedout) {
         ev->timedout = 0;
         fail(f, 504, ETIMEDOUT, "timed out reading the response of");
         return;
     }
     for (;;) {
-        if (r->stream_queued >= STREAM_HIGH) {
+        if (r->stream_queued >= STREAM_HIGH && f->spill_off >= SPILL_MAX) {
             f->paused = true;   /* resumed by on_drain */
             return;
         }
@@ -336,16 +741,21 @@ static void backend_read(rl_event_t *ev)
             fail(f, 502, ENOMEM, "out of memory reading");
             return;
         }
-        ssize_t n = read(f->io.fd, rl_buf_tail(&f->in), rl_buf_room(&f->in));
+        ssize_t n = read(f->bc->io.fd, rl_buf_tail(&f->in), rl_buf_room(&f->in));
         if (n > 0) {
+            f->got_bytes = true;
             f->in.len += (size_t)n;
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
             ev->ready = 0;
-            rl_timer_add(rl_req_loop(r), ev, backend_timeout(r));
+            start_client(f, false);
+            if (f->sent_all)
+                rl_timer_add(f->bc->loop, ev, io_timeout(f));
             return;
         }
+        if (retry(f))
+            return;
         fail(f, 502, n == 0 ? ECONNRESET : errno, "connection closed early by");
         return;
     }
@@ -354,80 +764,215 @@ static void backend_read(rl_event_t *ev)
 static void on_drain(rl_request_t *r)
 {
     fcgi_t *f = r->handler_ctx;
-    if (f->paused && !f->finished) {
+    if (f->paused && !f->finished && f->bc) {
         f->paused = false;
-        rl_loop_post(rl_req_loop(r), &f->rev);
+        rl_loop_post(f->bc->loop, &f->bc->rev);
     }
 }
 
-static void noop_ev(rl_event_t *ev) { (void)ev; }
-
-static void backend_write(rl_event_t *ev)
+static void backend_write(fcgi_t *f)
 {
-    fcgi_t *f = ev->data;
+    bconn_t *bc = f->bc;
+    rl_event_t *ev = &bc->wev;
     if (ev->timedout) {
         ev->timedout = 0;
-        fail(f, 504, ETIMEDOUT, "timed out sending the request to");
+        fail(f, bc->connected ? 504 : 503, ETIMEDOUT, bc->connected
+             ? "timed out sending the request to" : "attempt to connect to");
         return;
     }
-    if (!f->connected) {
-        int err = rl_sock_connect_result(f->io.fd);
+    if (!bc->connected) {
+        int err = rl_sock_connect_result(bc->io.fd);
+        if (err == EINPROGRESS || err == EAGAIN)
+            return;
         if (err) {
             fail(f, 503, err, "attempt to connect to");
             return;
         }
-        f->connected = true;
+        bc->connected = true;
+        rl_timer_del(bc->loop, ev);
     }
-    while (rl_buf_unread(&f->out)) {
-        ssize_t n = send(f->io.fd, rl_buf_head(&f->out), rl_buf_unread(&f->out), MSG_NOSIGNAL);
+    for (;;) {
+        if (rl_buf_unread(&f->out) == 0 && f->spool && !f->stdin_closed && !spool_refill(f)) {
+            fail(f, 500, errno, "cannot read the spooled request body for");
+            return;
+        }
+        if (rl_buf_unread(&f->out) == 0)
+            break;
+        ssize_t n = send(bc->io.fd, rl_buf_head(&f->out), rl_buf_unread(&f->out), MSG_NOSIGNAL);
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
             ev->ready = 0;
-            rl_timer_add(rl_req_loop(f->r), ev, backend_timeout(f->r));
+            rl_timer_add(bc->loop, ev, io_timeout(f));
             return;
         }
         if (n < 0) {
-            fail(f, 503, errno, "error sending the request to");
+            if (!retry(f))
+                fail(f, 502, errno, "error sending the request to");
             return;
         }
         rl_buf_consume(&f->out, (size_t)n);
     }
-    rl_timer_del(rl_req_loop(f->r), ev);
-    rl_buf_release(&f->out);
-    f->wev.handler = noop_ev;   /* the request is out: writability is no news */
-    rl_timer_add(rl_req_loop(f->r), &f->rev, backend_timeout(f->r));
+    rl_timer_del(bc->loop, ev);
+    rl_buf_clear(&f->out);
+    if (f->client_paused) {
+        f->client_paused = false;
+        rl_req_body_continue(f->r);
+    }
+    if (f->stdin_closed && !f->sent_all) {
+        f->sent_all = true;   /* all out: now the backend has its timeout to answer */
+        rl_buf_release(&f->out);
+        if (!f->got_bytes)
+            rl_timer_add(bc->loop, &bc->rev, io_timeout(f));
+        rl_loop_post(bc->loop, &bc->rev);
+    }
 }
 
-/* The body is in (or there is none): connect and send the request. */
+/* ---- getting a connection ---- */
+
+static void wait_timeout(rl_event_t *ev)
+{
+    fcgi_t *f = ev->data;
+    ev->timedout = 0;
+    wait_remove(f);
+    fail(f, 503, ETIMEDOUT, "no free connection (max reached) to");
+}
+
+static bconn_t *connect_to(fcgi_t *f)
+{
+    char err[256];
+    int fd = -1;
+    if (strncmp(f->addr, "unix:", 5) == 0) {
+        fd = rl_sock_connect_unix(f->addr + 5, err, sizeof(err));
+    } else {
+        rl_sockaddr_t a;
+        if (rl_sock_parse_listen(f->addr, &a, err, sizeof(err)) == RL_OK)
+            fd = rl_sock_connect_tcp(&a, err, sizeof(err));
+        else
+            errno = EINVAL;
+    }
+    if (fd < 0)
+        return NULL;
+    bconn_t *bc = rl_xcalloc(1, sizeof(*bc));
+    bc->io.fd = fd;
+    bc->pool = f->pool;
+    bc->loop = rl_req_loop(f->r);
+    bc->rev.data = bc->wev.data = bc;
+    bc->rev.handler = bc->wev.handler = bconn_ev;
+    bc->io.read = &bc->rev;
+    bc->io.write = &bc->wev;
+    if (rl_loop_add_io(bc->loop, &bc->io) != RL_OK) {
+        int e = errno;
+        close(fd);
+        free(bc);
+        errno = e;
+        return NULL;
+    }
+    f->pool->nopen++;
+    return bc;
+}
+
+/* The request is ready to go (head encoded, body streaming or spooled):
+ * a kept connection, a new one, or a place in the queue. */
+static void acquire(fcgi_t *f)
+{
+    pool_t *p = f->pool;
+    if (!f->bc && reuses(p->worker)) {
+        while (p->idle) {
+            bconn_t *bc = p->idle;
+            p->idle = bc->next;
+            rl_timer_del(bc->loop, &bc->rev);
+            if (alive(bc)) {
+                bc->f = f;
+                f->bc = bc;
+                break;
+            }
+            bconn_close(bc);
+        }
+    }
+    if (!f->bc && p->worker->max > 0 && p->nopen >= (unsigned)p->worker->max) {
+        f->waiting = true;
+        f->tev.handler = wait_timeout;
+        if (p->wait_tail)
+            p->wait_tail->wait_next = f;
+        else
+            p->wait_head = f;
+        p->wait_tail = f;
+        f->wait_next = NULL;
+        rl_timer_add(rl_req_loop(f->r), &f->tev, rl_proxy_connect_timeout(f->r, f->worker));
+        return;
+    }
+    if (!f->bc) {
+        f->bc = connect_to(f);
+        if (f->bc == NULL) {
+            fail(f, 503, errno, "attempt to connect to");
+            return;
+        }
+        f->bc->f = f;
+        rl_timer_add(f->bc->loop, &f->bc->wev, rl_proxy_connect_timeout(f->r, f->worker));
+    } else {
+        f->bc->connected = true;
+    }
+    /* a kept connection may have been closed by the backend a moment
+     * ago: keep a bodiless request to send again on a new one */
+    if (f->bc->reused && !f->r->content_length && !f->r->chunked && f->retry.len == 0)
+        rl_buf_append(&f->retry, rl_buf_head(&f->out), rl_buf_unread(&f->out));
+    rl_loop_post(f->bc->loop, &f->bc->wev);
+}
+
+/* ---- the handler ---- */
+
+/* The handler suspended: the body (if any) follows through body_data. */
 static void start(rl_request_t *r)
 {
     fcgi_t *f = r->handler_ctx;
-    char err[256];
-    if (!encode_request(f)) {
-        fail(f, 500, E2BIG, "request parameters too large for");
-        return;
-    }
-    f->io.fd = strncmp(f->addr, "unix:", 5) == 0
-             ? rl_sock_connect_unix(f->addr + 5, err, sizeof(err)) : -1;
-    if (f->io.fd < 0 && strncmp(f->addr, "unix:", 5) != 0) {
-        rl_sockaddr_t a;
-        if (rl_sock_parse_listen(f->addr, &a, err, sizeof(err)) == RL_OK)
-            f->io.fd = rl_sock_connect_tcp(&a, err, sizeof(err));
-    }
-    if (f->io.fd < 0) {
-        fail(f, 503, errno, "attempt to connect to");
-        return;
-    }
-    f->rev.data = f->wev.data = f;
-    f->rev.handler = backend_read;
-    f->wev.handler = backend_write;
-    f->io.read = &f->rev;
-    f->io.write = &f->wev;
-    if (rl_loop_add_io(rl_req_loop(r), &f->io) != RL_OK) {
-        fail(f, 503, errno, "cannot watch the connection to");
-        return;
-    }
     r->on_drain = on_drain;
-    backend_write(&f->wev);
+    if (r->chunked && r->body_pending) {
+        f->spool = true;   /* no length yet: spooled, sent once complete */
+        return;
+    }
+    if (!encode_head(f)) {
+        fail_later(f, 500, E2BIG, "request parameters too large for");
+        return;
+    }
+    acquire_later(f);
+}
+
+/* The request failed under us (client gone, bad body): let go. */
+static void let_go(fcgi_t *f)
+{
+    if (f->bc && f->params_ready && !f->finished) {
+        /* best effort: tell the backend, then hang up */
+        rl_buf_t b = RL_BUF_INIT;
+        rl_fcgi_encode_abort_request(&b, 1);
+        if (send(f->bc->io.fd, b.data, b.len, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+            errno = 0;
+        rl_buf_release(&b);
+    }
+    release(f, false);
+    if (f->waiting)
+        wait_remove(f);
+    rl_loop_unpost(rl_req_loop(f->r), &f->tev);
+    f->finished = true;
+}
+
+static void cancel(rl_request_t *r)
+{
+    let_go(r->handler_ctx);
+}
+
+static void cleanup(void *data)
+{
+    fcgi_t *f = data;
+    let_go(f);
+    rl_buf_release(&f->out);
+    rl_buf_release(&f->retry);
+    rl_buf_release(&f->in);
+    rl_buf_release(&f->head);
+    rl_buf_release(&f->early);
+    rl_buf_release(&f->spool_mem);
+    if (f->spool_fd >= 0)
+        close(f->spool_fd);
+    if (f->spill_fd >= 0)
+        close(f->spill_fd);
 }
 
 static int handler(rl_request_t *r)
@@ -440,12 +985,16 @@ static int handler(rl_request_t *r)
     if (pl && pl < ul && strcmp(r->uri + ul - pl, r->path_info) == 0)
         r->script_name = rl_arena_strndup(r->arena, r->uri, ul - pl);
     f->r = r;
-    f->io.fd = -1;
     f->worker = w;
+    f->pool = pool_of(w);
     f->addr = w->addr;
+    f->spool_fd = f->spill_fd = -1;
+    f->tev.data = f;
     rl_fcgi_parser_init(&f->parser);
     rl_arena_on_cleanup(r->arena, cleanup, f);
     r->handler_ctx = f;
+    r->on_body_data = body_data;
+    r->on_cancel = cancel;
     rl_req_suspend(r, start);
     return RL_DONE;
 }
@@ -454,4 +1003,3 @@ rl_module_t rl_proxy_fcgi_module = {
     .name = "proxy_fcgi",
     .handler = handler,
 };
-
