@@ -15,6 +15,7 @@
 #include "httpd/request.h"
 #include "httpd/vars.h"
 #include "httpd/mod/core.h"
+#include "httpd/mod/proxy.h"
 
 #define MAX_REDIRECTS 10
 #define MAX_SECTIONS 128
@@ -192,6 +193,15 @@ static int error_document(rl_request_t *r, int status)
     if (strchr(t, ' ') == NULL && t[0] == '/' && !r->in_error_redirect) {
         r->in_error_redirect = true;
         r->original_status = status;
+        /* as Apache's ap_die: the document is asked for with GET; the
+         * method and the error notes reach it as REDIRECT_REQUEST_METHOD
+         * and REDIRECT_ERROR_NOTES */
+        rl_hdrs_set(r->arena, &r->env, "REQUEST_METHOD", r->method);
+        const char *notes = rl_hdrs_get(&r->notes, "error-notes");
+        if (notes)
+            rl_hdrs_set(r->arena, &r->env, "ERROR_NOTES", notes);
+        r->method = "GET";
+        r->method_id = RL_M_GET;
         return rl_req_internal_redirect(r, t, true);
     }
     if (strchr(t, ' ') == NULL && strstr(t, "://")) {
@@ -322,10 +332,14 @@ static void walk_sections(rl_request_t *r)
     unsigned n = 0;
     const char *dir = r->canonical_dir;
     size_t dlen = strlen(dir);
-    for (rl_section_t *s = r->server->dirs; s && n < MAX_SECTIONS; s = s->next)
+    /* a proxied request (mod/proxy.c) has <Proxy> sections, no <Directory>/<Files> */
+    bool proxied = r->filename && strncmp(r->filename, "proxy:", 6) == 0;
+    if (proxied)
+        n = rl_proxy_walk(r, secs, MAX_SECTIONS);
+    for (rl_section_t *s = proxied ? NULL : r->server->dirs; s && n < MAX_SECTIONS; s = s->next)
         if (dir_section_matches(s, dir, dlen))
             secs[n++] = s;
-    if (r->filename) {
+    if (r->filename && !proxied) {
         const char *base = strrchr(r->filename, '/');
         base = base ? base + 1 : r->filename;
         for (rl_section_t *s = r->server->files; s && n < MAX_SECTIONS; s = s->next) {
@@ -388,6 +402,12 @@ static int check_symlinks(rl_request_t *r, const char *root, const char *path)
  * directory walk does. */
 static void map_file(rl_request_t *r)
 {
+    if (strncmp(r->filename, "proxy:", 6) == 0) {   /* ProxyPass: no file behind it */
+        r->finfo_ok = false;
+        r->path_info = NULL;
+        r->canonical_dir = "";
+        return;
+    }
     char *path = rl_arena_strdup(r->arena, r->filename);
     size_t len = strlen(path);
     r->path_info = NULL;
@@ -507,46 +527,142 @@ static void finish_phases(rl_request_t *r, int rc)
         rl_req_error(r, rc);
 }
 
+/* ---- internal redirects ---- */
+
+/* What a restarted request starts from (Apache's new request_rec): the
+ * mapping of the old URI is forgotten, the per-directory configuration is
+ * the server's again. */
+static void restart(rl_request_t *r, const char *path)
+{
+    r->uri = path;
+    r->filename = r->path_info = r->script_name = r->canonical_dir = NULL;
+    r->finfo_ok = false;
+    r->handler = r->content_type = NULL;
+    r->doc_root = r->context_prefix = r->context_root = NULL;
+    r->handler_done = false;
+    r->dir = r->server->lookup_defaults;
+    body_reset(r);
+}
+
+/* Apache's rename_original_env: the new environment is the old one with
+ * every name prefixed "REDIRECT_", then REDIRECT_STATUS, the old status.
+ * Apache adds REDIRECT_URL and REDIRECT_QUERY_STRING (the previous URI and
+ * query) when it builds a CGI environment (ap_add_common_vars, from
+ * r->prev); relais sets them here at once, so the pair of an earlier
+ * redirect is carried over only when a CGI environment was built since
+ * (GATEWAY_INTERFACE is there: ap_add_cgi_vars). */
+static void rename_env(rl_request_t *r, const char *prev_uri, const char *prev_args)
+{
+    rl_hdrs_t env = { 0 };
+    bool cgi = rl_hdrs_get(&r->env, "GATEWAY_INTERFACE") != NULL;
+    for (rl_hdr_t *e = r->env.head; e; e = e->next) {
+        if (!cgi && (strcmp(e->name, "REDIRECT_URL") == 0 ||
+                     strcmp(e->name, "REDIRECT_QUERY_STRING") == 0))
+            continue;
+        rl_hdrs_set(r->arena, &env, rl_arena_printf(r->arena, "REDIRECT_%s", e->name), e->value);
+    }
+    rl_hdrs_set(r->arena, &env, "REDIRECT_STATUS", rl_arena_printf(r->arena, "%d", r->status));
+    if (prev_args)
+        rl_hdrs_set(r->arena, &env, "REDIRECT_QUERY_STRING", prev_args);
+    rl_hdrs_set(r->arena, &env, "REDIRECT_URL", prev_uri);
+    r->env = env;
+}
+
+static int too_many_redirects(rl_request_t *r)
+{
+    rl_req_log(r, RL_LOG_ERR, "core", "AH00124: Request exceeded the limit of %d internal "
+               "redirects due to probable configuration error.", MAX_REDIRECTS);
+    r->in_error_redirect = true;
+    return rl_req_error(r, 500);
+}
+
+/* Runs the phases of the restarted request (unless <rc> already refused
+ * its URI) and leaves its response in <r>. An ErrorDocument keeps the
+ * status it answers for, or gets the built-in page of that status when it
+ * fails itself. */
+static int rerun(rl_request_t *r, int rc, bool is_error)
+{
+    if (rc == RL_OK)
+        rc = run_hook(r, offsetof(rl_module_t, post_read), false);
+    if (rc == RL_DECLINED)
+        rc = run_phases(r);
+    if (is_error && rc >= 100) {
+        r->status = r->original_status;
+        body_reset(r);
+        const char *body = rl_http_error_page(r, r->original_status);
+        r->content_type = "text/html; charset=iso-8859-1";
+        rl_req_body_mem(r, body, strlen(body));
+        r->body_len = strlen(body);
+    } else if (is_error) {
+        r->status = r->original_status;
+    } else {
+        finish_phases(r, rc);
+    }
+    r->handler_done = true;
+    return RL_DONE;
+}
+
+/* The decoded, normalised path of the local URL <uri> up to <len> bytes
+ * (arena string), or NULL with *<status> set to 400 or 404. */
+static char *redirect_path(rl_request_t *r, const char *uri, size_t len, int *status)
+{
+    char *path = rl_arena_alloc(r->arena, RL_URI_NORMALIZE_SIZE(len) + 1);
+    ssize_t n = len && uri[0] == '/' ? rl_uri_normalize(uri, len, path, false) : -400;
+    if (n < 0) {
+        *status = (int)-n;
+        return NULL;
+    }
+    path[n] = '\0';
+    return path;
+}
+
+/* A copy of <r> for <uri> whose changes do not reach <r> (the lists it
+ * owns start empty): Apache's sub-request, for a lookup. */
+static void sub_request(rl_request_t *sub, const rl_request_t *r, const char *uri)
+{
+    *sub = *r;
+    sub->out = sub->err_out = sub->notes = sub->env = (rl_hdrs_t){ 0 };
+    restart(sub, uri);
+}
+
+const char *rl_req_lookup_file(rl_request_t *r, const char *uri)
+{
+    rl_request_t sub;
+    sub_request(&sub, r, uri);
+    if (translate(&sub) != RL_OK || sub.filename == NULL)
+        return NULL;
+    map_file(&sub);
+    return rl_arena_printf(r->arena, "%s%s", sub.filename, sub.path_info ? sub.path_info : "");
+}
+
 int rl_req_internal_redirect(rl_request_t *r, const char *uri, bool is_error)
 {
-    if (++r->redirects > MAX_REDIRECTS) {
-        rl_req_log(r, RL_LOG_ERR, "core", "AH00124: Request exceeded the limit of %d internal "
-                   "redirects due to probable configuration error.", MAX_REDIRECTS);
-        r->in_error_redirect = true;
-        return rl_req_error(r, 500);
-    }
-    (void)is_error;
+    if (++r->redirects > MAX_REDIRECTS)
+        return too_many_redirects(r);
     const char *q = strchr(uri, '?');
-    char *path = rl_arena_strndup(r->arena, uri, q ? (size_t)(q - uri) : strlen(uri));
-    if (q)
-        r->args = rl_arena_strdup(r->arena, q + 1);
-    r->uri = path;
-    r->filename = NULL;
-    r->path_info = NULL;
-    r->handler = NULL;
-    r->context_prefix = r->context_root = NULL;
-    r->content_type = NULL;
-    r->handler_done = false;
+    size_t len = q ? (size_t)(q - uri) : strlen(uri);
+    int rc = RL_OK;
+    char *path = redirect_path(r, uri, len, &rc);
+    rename_env(r, r->uri, r->args);
+    r->args = q ? rl_arena_strdup(r->arena, q + 1) : NULL;
+    r->out.head = r->out.tail = NULL;
+    r->notes.head = r->notes.tail = NULL;
+    restart(r, path ? path : rl_arena_strndup(r->arena, uri, len));
     if (!is_error)
         r->status = 200;
-    body_reset(r);
+    return rerun(r, rc, is_error);
+}
+
+int rl_req_fast_redirect(rl_request_t *r, const char *uri)
+{
+    if (++r->redirects > MAX_REDIRECTS)
+        return too_many_redirects(r);
+    const char *q = strchr(uri, '?');
+    if (q)
+        r->args = rl_arena_strdup(r->arena, q + 1);
+    restart(r, rl_arena_strndup(r->arena, uri, q ? (size_t)(q - uri) : strlen(uri)));
+    r->status = 200;
     int rc = run_phases(r);
-    if (is_error) {
-        /* an ErrorDocument keeps the original status (unless it failed) */
-        if (rc >= 100) {
-            r->status = r->original_status;
-            body_reset(r);
-            const char *body = rl_http_error_page(r, r->original_status);
-            r->content_type = "text/html; charset=iso-8859-1";
-            rl_req_body_mem(r, body, strlen(body));
-            r->body_len = strlen(body);
-            r->handler_done = true;
-            return RL_DONE;
-        }
-        r->status = r->original_status;
-        r->handler_done = true;
-        return RL_DONE;
-    }
     finish_phases(r, rc);
     r->handler_done = true;
     return RL_DONE;

@@ -1,6 +1,7 @@
 /* mod_dir: the trailing-slash redirect for directories (DirectorySlash) and
  * DirectoryIndex, which turns a directory request into a request for the
- * first index file that exists (an internal redirect, as Apache does). */
+ * first index file that exists (Apache's fast internal redirect: no
+ * REDIRECT_* variables). */
 #include <stdio.h>
 #include <sys/stat.h>
 #include "http/uri.h"
@@ -76,7 +77,7 @@ static int fixups(rl_request_t *r)
             if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
                 continue;
         }
-        return rl_req_internal_redirect(r, uri, false);
+        return rl_req_fast_redirect(r, uri);
     }
     return RL_DECLINED;
 }

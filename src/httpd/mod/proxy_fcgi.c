@@ -299,14 +299,6 @@ static void env_set(rl_request_t *r, const char *name, const char *value)
         rl_hdrs_set(r->arena, &r->env, name, value);
 }
 
-/* CGIPassAuth comes with the core's per-directory settings; until the
- * core has it, credentials are never passed. */
-__attribute__((weak)) bool rl_core_cgi_pass_auth(const rl_dirconf_t *d)
-{
-    (void)d;
-    return false;
-}
-
 /* HTTP_* for every request header, a repeated one joined with ", " as
  * Apache merges them when it reads the head. */
 static void http_params(rl_request_t *r)
@@ -332,8 +324,9 @@ static void http_params(rl_request_t *r)
             continue;
         }
         /* httpoxy; credentials only where the configuration says so */
-        if (strcasecmp(name, "Proxy") == 0 || strcasecmp(name, "Proxy-Authorization") == 0 ||
-            (strcasecmp(name, "Authorization") == 0 && !pass_auth))
+        if (strcasecmp(name, "Proxy") == 0 ||
+            ((strcasecmp(name, "Authorization") == 0 ||
+              strcasecmp(name, "Proxy-Authorization") == 0) && !pass_auth))
             continue;
         char *v = rl_arena_printf(r->arena, "HTTP_%s", name);
         for (char *c = v + 5; *c; c++)
@@ -372,8 +365,9 @@ static void cgi_params(fcgi_t *f)
     env_set(r, "REQUEST_URI", r->unparsed_uri);
     env_set(r, "SCRIPT_NAME", r->script_name ? r->script_name : r->uri);
     if (r->path_info && *r->path_info) {
+        /* PATH_INFO mapped as Apache's sub-request maps it (Alias too) */
         env_set(r, "PATH_INFO", r->path_info);
-        env_set(r, "PATH_TRANSLATED", rl_arena_printf(r->arena, "%s%s", root, r->path_info));
+        env_set(r, "PATH_TRANSLATED", rl_req_lookup_file(r, r->path_info));
     }
     rl_proxy_fcgi_fixup_env(r);
 }
@@ -529,7 +523,9 @@ static bool local_redirect(fcgi_t *f, const char *loc)
 static bool parse_head(fcgi_t *f, const char *h, size_t len)
 {
     rl_request_t *r = f->r;
-    r->status = 200;
+    /* an ErrorDocument script answers with the error's status unless it
+     * says otherwise */
+    r->status = r->in_error_redirect ? r->original_status : 200;
     const char *end = h + len;
     while (h < end) {
         const char *nl = memchr(h, '\n', (size_t)(end - h));
