@@ -23,6 +23,7 @@ static void *create_dir(rl_arena_t *a)
     d->accept_path_info = RL_UNSET;
     d->file_etag = RL_UNSET;
     d->enable_sendfile = RL_UNSET;
+    d->cgi_pass_auth = RL_UNSET;
     return d;
 }
 
@@ -58,6 +59,7 @@ static void *merge_dir(rl_arena_t *a, void *basev, void *addv)
     MERGE(accept_path_info);
     MERGE(file_etag);
     MERGE(enable_sendfile);
+    MERGE(cgi_pass_auth);
     MERGE_P(handler);
     MERGE_P(forced_type);
     /* ErrorDocuments: the nearer section's entry wins, others are inherited */
@@ -99,6 +101,11 @@ int rl_core_signature(const rl_dirconf_t *d)
 {
     const rl_core_dir_t *c = rl_core_dir(d);
     return c->server_signature == RL_UNSET ? 0 : c->server_signature;
+}
+
+bool rl_core_cgi_pass_auth(const rl_dirconf_t *d)
+{
+    return rl_core_dir(d)->cgi_pass_auth == 1;
 }
 
 /* ---- server-wide ---- */
@@ -421,6 +428,21 @@ static const char *set_accept_path_info(rl_cmd_parms_t *p, void *conf, int argc,
     return NULL;
 }
 
+/* CGIPassAuth On|Off: a flag of sections and .htaccess only, checked in
+ * Apache's order (the place, then the value; words after it are ignored). */
+static const char *set_cgi_pass_auth(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
+{
+    if (p->context == RL_CTX_VHOST)
+        return "CGIPassAuth not allowed in <VirtualHost> context";
+    if (p->context == RL_CTX_SERVER)
+        return "CGIPassAuth not allowed here";
+    int v = argc ? rl_parse_flag(argv[0]) : -1;
+    if (v < 0)
+        return "CGIPassAuth must be On or Off";
+    ((rl_core_dir_t *)conf)->cgi_pass_auth = v;
+    return NULL;
+}
+
 static const char *set_dir_string(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
 {
     (void)argc;
@@ -489,6 +511,9 @@ static const rl_cmd_t core_cmds[] = {
       RL_ARGS_TAKE1, "Set to on or off for PATH_INFO to be accepted by handlers, or default for the per-handler preference" },
     { "SetHandler", set_dir_string, DIR_OFF(handler), RL_CTX_ANY | RL_CTX_HTACCESS,
       RL_OVR_FILEINFO, RL_ARGS_TAKE1, "A handler name that overrides any other configured handler" },
+    { "CGIPassAuth", set_cgi_pass_auth, 0, RL_CTX_ANY | RL_CTX_HTACCESS, RL_OVR_AUTHCFG,
+      RL_ARGS_RAW, "Controls whether HTTP authorization headers, normally hidden, will be "
+      "passed to scripts" },
     { "ForceType", set_dir_string, DIR_OFF(forced_type), RL_CTX_ANY | RL_CTX_HTACCESS,
       RL_OVR_FILEINFO, RL_ARGS_TAKE1, "A mime type that overrides other configured type" },
     { "DefaultType", rl_cmd_set_ignored, 0, RL_CTX_ANY | RL_CTX_HTACCESS, RL_OVR_FILEINFO,

@@ -39,6 +39,7 @@ typedef struct {
     int enable_sendfile;
     const char *handler;       /* SetHandler */
     const char *forced_type;   /* ForceType */
+    int cgi_pass_auth;         /* CGIPassAuth: RL_UNSET, 0, 1 */
 } rl_core_dir_t;
 
 extern rl_module_t rl_core_module;
@@ -48,5 +49,8 @@ int rl_core_options(const rl_dirconf_t *d);
 const rl_core_dir_t *rl_core_dir(const rl_dirconf_t *d);
 int64_t rl_core_limit_body(const rl_dirconf_t *d);
 int rl_core_signature(const rl_dirconf_t *d);
+/* CGIPassAuth (default Off): are Authorization and Proxy-Authorization
+ * passed to scripts (HTTP_AUTHORIZATION, HTTP_PROXY_AUTHORIZATION)? */
+bool rl_core_cgi_pass_auth(const rl_dirconf_t *d);
 
 #endif
