@@ -12,10 +12,11 @@
 #                RELAISD_EXTRA (directives appended to relaisd's config)
 #                PHP_CHILDREN (4: php-fpm's pm.max_children) PHP_CONNS (CONNS)
 #                NO_PHP=1 (skip the PHP phase)
+#                PHP_REUSE=0 (skip relaisd's PHP phase with kept FastCGI connections)
 #
 # Servers are started and stopped by PID from a temp prefix (never service or
 # systemctl, never port 80), on 127.0.0.1 only. Every step is bounded; a
-# watchdog ends the run after 330 s.
+# watchdog ends the run (after about 430 s at the defaults: WATCHDOG_S).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -26,7 +27,7 @@ for a in "$@"; do
     case $a in
         --record) RECORD=1 ;;
         --quick) DURATION=${DURATION:-3}; WARMUP=${WARMUP:-1}; IDLE_N=${IDLE_N:-1000} ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
         -*) echo "bench: unknown option $a" >&2; exit 2 ;;
         *) BUILD=$a ;;
     esac
@@ -41,6 +42,7 @@ SERVERS=${SERVERS:-relaisd nginx apache}
 PHP_CHILDREN=${PHP_CHILDREN:-4}
 PHP_CONNS=${PHP_CONNS:-$CONNS}
 NO_PHP=${NO_PHP:-0}
+PHP_REUSE=${PHP_REUSE:-1}
 PHP_FPM=/usr/sbin/php-fpm8.2
 IDLE_KA=60          # keep-alive timeout of the idle-connection phase
 PY=/usr/bin/python3
@@ -110,8 +112,13 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "bench: interrupted"; exit 130' INT
 trap 'log "bench: stopped (watchdog or SIGTERM)"; exit 143' TERM
+# The watchdog: each wrk run (one static and two PHP per server, two more for
+# relaisd's kept connections) gets its warm-up, its duration and 5 s; each
+# server 60 s more (starts, idle phases, stops); the summary 60 s.
+NSERVERS=$(wc -w <<<"$SERVERS")
+WATCHDOG_S=$(( (NSERVERS * 3 + 2) * (WARMUP + DURATION + 5) + NSERVERS * 60 + 60 ))
 ( trap 'kill $sl 2>/dev/null; exit 0' TERM
-  sleep 330 & sl=$!; wait $sl && kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
+  sleep "$WATCHDOG_S" & sl=$!; wait $sl && kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
 WATCHDOG=$!
 
 # The client and the servers need ~2 fds per idle connection plus slack.
@@ -285,8 +292,28 @@ EOF
 
 # relaisd reads the same directives as Apache's config above (httpd_common);
 # it needs no LoadModule lines, and runs one worker per CPU.
-conf_relaisd() {
-    local d=$T/relaisd
+conf_relaisd() { relaisd_conf "$T/relaisd" "$2" "$3" ""; }
+
+# relaisd_kept (PHP phase only): the same relaisd, keeping its FastCGI
+# connections to php-fpm (FCGI_KEEP_CONN), at most KEEP_MAX per worker
+# process, requests beyond them waiting for one. KEEP_MAX × workers ≤
+# php-fpm's children: no child is held by an idle kept connection.
+conf_relaisd_kept() {
+    relaisd_conf "$T/relaisd_kept" "$2" "$3" \
+        "<Proxy \"unix:$PHP_SOCK|fcgi://localhost\" enablereuse=on max=$KEEP_MAX>
+</Proxy>"
+}
+
+# relaisd's worker processes: RelaisWorkers if RELAISD_EXTRA sets it, else one per CPU.
+RELAISD_WORKERS=$(awk 'tolower($1) == "relaisworkers" { n = $2 } END { print n + 0 }' \
+                  <<<"${RELAISD_EXTRA:-}")
+[ "$RELAISD_WORKERS" -ge 1 ] || RELAISD_WORKERS=$(nproc)
+KEEP_MAX=$((PHP_CHILDREN / RELAISD_WORKERS))
+[ "$KEEP_MAX" -ge 1 ] || KEEP_MAX=1
+
+# relaisd_conf DIR PORT KA EXTRA: relaisd's config in DIR, EXTRA at the end.
+relaisd_conf() {
+    local d=$1
     mkdir -p "$d"
     {
         cat <<EOF
@@ -297,6 +324,8 @@ DirectoryIndex index.html
 ${RELAISD_EXTRA:-}
 EOF
         httpd_common "$d" "$2" "$3"
+        [ -n "$4" ] && printf '%s\n' "$4"
+        return 0
     } >"$d/relaisd.conf"
     START_CMD=("$BUILD/relaisd" -f "$d/relaisd.conf" -DFOREGROUND)
 }
@@ -501,7 +530,12 @@ PYEOF
 php_phase() {
     local name=$1 port s url out c0 c1 f0 f1
     port=$(free_port)
-    cmd "# $name: PHP through php-fpm (pm static, $PHP_CHILDREN children)"
+    if [ "$name" = relaisd_kept ]; then
+        cmd "# relaisd: PHP through php-fpm (pm static, $PHP_CHILDREN children), kept" \
+            "connections: <Proxy \"unix:$T/$name/fpm/php.sock|fcgi://localhost\" enablereuse=on max=$KEEP_MAX>"
+    else
+        cmd "# $name: PHP through php-fpm (pm static, $PHP_CHILDREN children)"
+    fi
     start_fpm "$name" || { put "$name" php_status failed; return 1; }
     PHP_SOCK=$FPM_SOCK
     start_server "$name" "$port" ""
@@ -567,6 +601,15 @@ for s in $SERVERS; do
     idle_phase "$s" request
     idle_phase "$s" silent
     if [ "$NO_PHP" = 1 ]; then put "$s" php_status skipped; else php_phase "$s"; fi
+    if [ "$s" = relaisd ] && [ "$NO_PHP" != 1 ] && [ "$PHP_REUSE" != 0 ]; then
+        put relaisd_kept php_max "$KEEP_MAX"
+        put relaisd_kept php_workers "$RELAISD_WORKERS"
+        if [ $((KEEP_MAX * RELAISD_WORKERS)) -gt "$PHP_CHILDREN" ]; then
+            log "bench: warning: $RELAISD_WORKERS relaisd workers × max=$KEEP_MAX kept" \
+                "connections > $PHP_CHILDREN php-fpm children: requests may wait behind idle ones"
+        fi
+        php_phase relaisd_kept
+    fi
     grep -q "^$s status" "$RESULTS" || put "$s" status ok
 done
 put all elapsed_s $(($(date +%s) - START))
@@ -589,7 +632,8 @@ for line in open(res_file):
     if len(parts) == 3:
         R.setdefault(parts[0], {})[parts[1]] = parts[2]
 names = [n for n in ("relaisd", "nginx", "apache") if n in R and R[n].get("status") != "missing"]
-label = {"relaisd": "relaisd", "nginx": "nginx", "apache": "Apache event"}
+label = {"relaisd": "relaisd", "relaisd_kept": "relaisd, kept connections", "nginx": "nginx",
+         "apache": "Apache event"}
 
 def num(s):
     try:
@@ -682,19 +726,6 @@ rows = [
     ("  memory per silent conn (ΔPss)", lambda m: fmt_bytes(m["silent_per_conn"]), "silent_per_conn", False),
 ]
 
-def php(fn):
-    return lambda m: fn(m) if m["php_status"] == "ok" else m["php_status"]
-
-for s, title in (("hello", "PHP hello world, req/s"), ("info", "PHP phpinfo(), req/s")):
-    k = f"php_{s}_"
-    rows += [
-        (title, php(lambda m, k=k: f(m[k + "rps"], ",.0f")), k + "rps", True),
-        ("  p50 / p99 latency", php(lambda m, k=k: f"{f(m[k + 'p50'], '.2f')} / {f(m[k + 'p99'], '.2f')} ms"), k + "p99", False),
-        ("  wrk errors (socket + non-2xx)", php(lambda m, k=k: str(m[k + "errors"])), None, None),
-        ("  server CPU per request (php-fpm apart)", php(lambda m, k=k: f(m[k + "cpu_us"], ".1f", " µs")), k + "cpu_us", False),
-        ("  php-fpm CPU per request", php(lambda m, k=k: f(m[k + "fpm_us"], ".1f", " µs")), k + "fpm_us", False),
-    ]
-
 ok = [n for n in names if M[n]["status"] == "ok"]
 subject = "relaisd" if "relaisd" in ok else ("nginx" if "nginx" in ok else None)
 refs = [r for r in ("nginx", "apache") if r in ok and r != subject]
@@ -712,13 +743,65 @@ for title, fn, key, _ in rows:
     cells = [fn(M[n]) if M[n]["status"] == "ok" else M[n]["status"] for n in names]
     table.append([title, *cells, *[ratio(key, subject, r) if key else "" for r in refs]])
 
-widths = [max(len(r[i]) for r in table) for i in range(len(head))]
+# The PHP table: one row per server (relaisd twice: one FastCGI connection
+# per request, as the others, then kept connections), each relaisd row
+# followed by its ratios to nginx and to Apache.
+php_names = [n for n in ("relaisd", "relaisd_kept", "nginx", "apache")
+             if R.get(n, {}).get("php_status") in ("ok", "failed")]
+for n in php_names:
+    M.setdefault(n, metrics(n))
+php_ok = [n for n in php_names if M[n]["php_status"] == "ok"]
+php_subjects = [n for n in ("relaisd", "relaisd_kept") if n in php_ok] or \
+               [n for n in ("nginx",) if n in php_ok]
+php_refs = [r for r in ("nginx", "apache") if r in php_ok and r not in php_subjects]
+php_head = ["PHP through php-fpm", "req/s", "p50 / p99 latency", "wrk errors",
+            "server CPU / req", "php-fpm CPU / req"]
+php_table = [php_head]
+for s, title in (("hello", "hello.php (Hello, world)"), ("info", "info.php (phpinfo())")):
+    k = f"php_{s}_"
+    php_table.append([title, "", "", "", "", ""])
+    for n in php_names:
+        m = M[n]
+        if m["php_status"] != "ok":
+            php_table.append(["  " + label[n], m["php_status"], "", "", "", ""])
+            continue
+        php_table.append(["  " + label[n], f(m[k + "rps"], ",.0f"),
+                          f"{f(m[k + 'p50'], '.2f')} / {f(m[k + 'p99'], '.2f')} ms",
+                          str(m[k + "errors"]), f(m[k + "cpu_us"], ".1f", " µs"),
+                          f(m[k + "fpm_us"], ".1f", " µs")])
+        if n in php_subjects:
+            for r in php_refs:
+                php_table.append([f"    ÷ {label[r]}", ratio(k + "rps", n, r), ratio(k + "p99", n, r),
+                                  "", ratio(k + "cpu_us", n, r), ratio(k + "fpm_us", n, r)])
+K = R.get("relaisd_kept", {})
+def kept_note(q=""):
+    if "relaisd_kept" not in php_names:
+        return None
+    proxy = f'<Proxy "unix:…/php.sock|fcgi://localhost" enablereuse=on max={K.get("php_max")}>'
+    w, n, c = (int(num(x) or 0) for x in (K.get("php_workers"), K.get("php_max"),
+                                           R["all"].get("php_children")))
+    return (f"relaisd, kept connections: {q}{proxy}{q}, {w} worker processes "
+            f"× {n} {'≤' if w * n <= c else '>'} {c} php-fpm children; the other "
+            f"rows open a FastCGI connection per request")
+
+def show(t, sep_after):
+    w = [max(len(r[i]) for r in t) for i in range(len(t[0]))]
+    for i, r in enumerate(t):
+        print("  ".join(c.ljust(w[j]) if j == 0 else c.rjust(w[j]) for j, c in enumerate(r)))
+        if i == sep_after:
+            print("  ".join("-" * x for x in w))
+
+def md_table(t):
+    return ["| " + " | ".join(t[0]) + " |",
+            "|" + "|".join("---" if i == 0 else "---:" for i in range(len(t[0]))) + "|",
+            *["| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in t[1:]]]
+
 print()
-for i, r in enumerate(table):
-    print("  ".join(c.ljust(widths[j]) if j == 0 else c.rjust(widths[j]) for j, c in enumerate(r)))
-    if i == 1:
-        print("  ".join("-" * w for w in widths))
-for n in ("relaisd", "nginx", "apache"):
+show(table, 1)
+if php_names:
+    print()
+    show(php_table, 0)
+for n in ("relaisd", "relaisd_kept", "nginx", "apache"):
     st = R.get(n, {}).get("status")
     if st == "missing":
         print(f"\n{label[n]}: not built, not measured")
@@ -731,6 +814,8 @@ php_line = (f"PHP: {A.get('php', '').replace('_', ' ')}, a fresh php-fpm per ser
             f"{A.get('php_children')} children, Debian's php.ini; wrk -t1 -c{A.get('php_conns')} "
             f"-d{duration}s" if A.get("php") else "PHP: not measured")
 print(f"\n{php_line}")
+if kept_note():
+    print(kept_note())
 print(f"ratios: lower is better for latency, CPU and memory; higher for req/s and "
       f"connections held. Run took {R['all'].get('elapsed_s')} s. Method: bench/README.md")
 
@@ -741,10 +826,11 @@ if record == "1":
           f"{R['all'].get('wrk', '').replace('_', ' ')}; wrk -t1 -c{conns} -d{duration}s pinned "
           f"to CPU 1; {idle_n} idle connections held {hold} s; load average at the "
           f"start {R['all'].get('load')}. {php_line}.\n",
-          "| " + " | ".join(head) + " |",
-          "|" + "|".join("---" if i == 0 else "---:" for i in range(len(head))) + "|"]
-    for r in table[1:]:
-        md.append("| " + " | ".join(c.replace("|", "/") for c in r) + " |")
+          *md_table(table)]
+    if php_names:
+        md += ["", *md_table(php_table)]
+    if kept_note():
+        md.append("\n" + kept_note("`") + ".")
     md.append("\nCommands (ports and temp paths are per run):\n\n```")
     md += [ln.rstrip("\n").replace(tmp, "$T") for ln in open(cmd_file)]
     md.append("```")

@@ -1037,7 +1037,8 @@ static void build_head(rl_conn_t *c, rl_request_t *r)
         if (h->value)
             put_header(b, h->name, h->value);
     if (r->streaming) {
-        if (r->version >= 11 && status_has_body(r->status))
+        /* HEAD: no length is known, no body follows (as Apache) */
+        if (r->version >= 11 && status_has_body(r->status) && !r->header_only)
             put_header(b, "Transfer-Encoding", "chunked");
     } else if (status_has_body(r->status) || r->method_id == RL_M_HEAD) {
         if (r->status != 304)

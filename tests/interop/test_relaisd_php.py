@@ -301,3 +301,29 @@ def test_slow_client_frees_php_at_once(both, tmp_path):
         i = j + 2 + n + 2
     expected = b"".join(f"{i}:".encode().ljust(65536, b".") for i in range(128))
     assert bytes(out) == expected
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_response_framing_as_apache(both, method):
+    """Same status and body through both servers. A long answer is chunked
+    by both; a small one PHP gives whole relaisd sends with a
+    Content-Length (Apache chunks it: a length is as valid and lets an
+    HTTP/1.0 client keep its connection). HEAD: neither header, no body,
+    as Apache."""
+    from relais import request
+    apache, rl = both
+    for d in (apache, rl):
+        d.write("htdocs/small.php", b"<?php echo 'hello';")
+        d.write("htdocs/long.php", b"<?php for ($i = 0; $i < 64; $i++) "
+                b"{ echo str_repeat('z', 8192); flush(); usleep(1000); }")
+    for target in ("/small.php", "/long.php"):
+        got = []
+        for d in (apache, rl):
+            r = request(d.port, method, target)
+            got.append((r.status, r.header("Content-Length"), r.header("Transfer-Encoding"),
+                        len(r.body)))
+        if method == "GET" and target == "/small.php":
+            assert got[0] == (200, None, "chunked", 5)
+            assert got[1] == (200, "5", None, 5)
+        else:
+            assert got[0] == got[1], (target, got)

@@ -558,15 +558,16 @@ static bool parse_head(fcgi_t *f, const char *h, size_t len)
 }
 
 /* Starts the response once the bytes at hand are handled. With the whole
- * answer in (<complete>), it goes out with a Content-Length, as Apache's
- * content-length filter does for a response seen whole; else chunked. */
+ * answer in (<complete>), it goes out with a Content-Length: Apache
+ * streams even those chunked, but a length costs nothing and lets an
+ * HTTP/1.0 client keep its connection. Else chunked; for HEAD, neither. */
 static void start_client(fcgi_t *f, bool complete)
 {
     rl_request_t *r = f->r;
     if (f->resumed || !f->head_done)
         return;
     f->resumed = true;
-    if (complete) {
+    if (complete && !r->header_only) {
         size_t n = rl_buf_unread(&f->early);
         r->body_len = n;
         if (n)
@@ -577,7 +578,9 @@ static void start_client(fcgi_t *f, bool complete)
     }
     r->streaming = true;
     rl_req_resume(r);
-    if (rl_buf_unread(&f->early))
+    if (complete)
+        rl_req_stream_end(r);
+    else if (rl_buf_unread(&f->early))
         stream_out(f, rl_buf_head(&f->early), rl_buf_unread(&f->early));
     rl_buf_release(&f->early);
 }
