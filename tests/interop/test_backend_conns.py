@@ -4,6 +4,10 @@ process, waiting requests served as connections free up, and a kept
 connection the backend closed never costs a request.
 """
 
+import hashlib
+import json
+import os
+import socket
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -36,8 +40,9 @@ class CountingRecorder(incumbents.FcgiRecorder):
     are open at once; <close_after> closes a kept connection after that
     many requests (as php-fpm's pm.max_requests does)."""
 
-    def __init__(self, path, close_after=0, delay=0.0):
+    def __init__(self, path, close_after=0, delay=0.0, read_delay=0.0):
         super().__init__(path)
+        self.read_delay = read_delay
         self.accepted = 0
         self.open = 0
         self.max_open = 0
@@ -53,6 +58,7 @@ class CountingRecorder(incumbents.FcgiRecorder):
             self.open += 1
             self.max_open = max(self.max_open, self.open)
         try:
+            time.sleep(self.read_delay)
             if self.close_after or self.delay:
                 c = _Limited(c, self.close_after, self.delay, self)
             super()._serve(c)
@@ -182,3 +188,49 @@ def test_reuse_with_php_fpm(make_relaisd, make_php_fpm, tmp_path):
     assert [a.status for a in answers] == [200] * 12
     pids = [a.body for a in answers]
     assert len(set(pids)) == 3   # 4 requests per child, on its kept connection
+
+
+def test_request_body_streams_with_back_pressure(setup):
+    """A 32 MiB upload to a backend that reads nothing for a second:
+    relaisd holds a few dozen KiB of it, not the body (the client waits),
+    and the backend then gets every byte, with the client's length."""
+    rl, rec = setup(read_delay=1.0)
+    body = os.urandom(32 << 20)
+
+    def rss_kb():
+        total = 0
+        for pid in rl.children():
+            with open(f"/proc/{pid}/status") as f:
+                total += next(int(x.split()[1]) for x in f if x.startswith("VmRSS:"))
+        return total
+
+    base = rss_kb()
+    s = socket.create_connection(("127.0.0.1", rl.port))
+    s.sendall(b"POST /x.php HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body))
+    sent = [0]
+
+    def send():
+        view = memoryview(body)
+        while sent[0] < len(body):
+            sent[0] += s.send(view[sent[0]:sent[0] + 65536])
+
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    time.sleep(0.7)
+    grown = rss_kb() - base
+    assert grown < 4096, f"relaisd grew by {grown} KiB during the upload"
+    assert sent[0] < len(body), "the whole body was taken while the backend read nothing"
+    t.join(20)
+    s.settimeout(10)
+    data = b""
+    while True:
+        d = s.recv(1 << 16)
+        if not d:
+            break
+        data += d
+    s.close()
+    assert data.startswith(b"HTTP/1.1 200")
+    rep = json.loads(data.split(b"\r\n\r\n", 1)[1])
+    assert rep["input"] == {"length": len(body), "md5": hashlib.md5(body).hexdigest()}
+    assert rep["server"]["CONTENT_LENGTH"] == str(len(body))

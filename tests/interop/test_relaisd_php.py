@@ -327,3 +327,4 @@ def test_response_framing_as_apache(both, method):
             assert got[1] == (200, "5", None, 5)
         else:
             assert got[0] == got[1], (target, got)
+
