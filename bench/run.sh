@@ -324,8 +324,7 @@ DirectoryIndex index.html
 ${RELAISD_EXTRA:-}
 EOF
         httpd_common "$d" "$2" "$3"
-        [ -n "$4" ] && printf '%s\n' "$4"
-        return 0
+        if [ -n "$4" ]; then printf '%s\n' "$4"; fi
     } >"$d/relaisd.conf"
     START_CMD=("$BUILD/relaisd" -f "$d/relaisd.conf" -DFOREGROUND)
 }
