@@ -293,10 +293,35 @@ static void fail_later(fcgi_t *f, int status, int err, const char *what)
 
 /* ---- the parameters: Apache's CGI environment, in Apache's order ---- */
 
+/* The variables set before the CGI ones (SetEnv, SetEnvIf, REDIRECT_*):
+ * only those can share a name with a CGI variable, which then takes its
+ * place (Apache's table overlay); the CGI ones are unique by making. */
+static rl_hdr_t *env_before;
+
 static void env_set(rl_request_t *r, const char *name, const char *value)
 {
-    if (value)
-        rl_hdrs_set(r->arena, &r->env, name, value);
+    if (value == NULL)
+        return;
+    for (rl_hdr_t *x = env_before ? r->env.head : NULL; x; x = x->next) {
+        if (strcasecmp(x->name, name) == 0) {
+            x->value = value;
+            return;
+        }
+        if (x == env_before)
+            break;
+    }
+    rl_hdrs_add(r->arena, &r->env, name, value);
+}
+
+/* "HTTP_" + the header's name, upper case, '-' as '_'. */
+static char *http_var(rl_arena_t *a, const char *name)
+{
+    size_t n = strlen(name);
+    char *v = rl_arena_alloc(a, n + 6);
+    memcpy(v, "HTTP_", 5);
+    for (size_t i = 0; i <= n; i++)
+        v[5 + i] = name[i] == '-' ? '_' : (char)toupper((unsigned char)name[i]);
+    return v;
 }
 
 /* HTTP_* for every request header, a repeated one joined with ", " as
@@ -328,16 +353,14 @@ static void http_params(rl_request_t *r)
             ((strcasecmp(name, "Authorization") == 0 ||
               strcasecmp(name, "Proxy-Authorization") == 0) && !pass_auth))
             continue;
-        char *v = rl_arena_printf(r->arena, "HTTP_%s", name);
-        for (char *c = v + 5; *c; c++)
-            *c = *c == '-' ? '_' : (char)toupper((unsigned char)*c);
-        env_set(r, v, value);
+        env_set(r, http_var(r->arena, name), value);
     }
 }
 
 static void cgi_params(fcgi_t *f)
 {
     rl_request_t *r = f->r;
+    env_before = r->env.tail;
     http_params(r);
     if (f->spool)   /* php-fpm needs a length: the spooled body has one */
         env_set(r, "CONTENT_LENGTH", rl_arena_printf(r->arena, "%llu",
@@ -369,6 +392,7 @@ static void cgi_params(fcgi_t *f)
         env_set(r, "PATH_INFO", r->path_info);
         env_set(r, "PATH_TRANSLATED", rl_req_lookup_file(r, r->path_info));
     }
+    env_before = NULL;
     rl_proxy_fcgi_fixup_env(r);
 }
 
