@@ -16,9 +16,10 @@ rl_module_t *rl_modules[] = {
     &rl_core_module, &rl_so_module, &rl_http_module, &rl_unixd_module, &rl_version_module,
     &rl_logio_module, &rl_watchdog_module, &rl_mpm_event_module, &rl_mpm_worker_module,
     &rl_mpm_prefork_module, &rl_log_config_module, &rl_reqtimeout_module, &rl_setenvif_module,
-    &rl_alias_module,
+    /* mod_proxy translates before mod_alias: a ProxyPass wins over an Alias */
+    &rl_proxy_module, &rl_alias_module,
     &rl_authz_core_module, &rl_authz_host_module, &rl_mime_module, &rl_dir_module, &rl_env_module,
-    &rl_proxy_module, &rl_proxy_fcgi_module,
+    &rl_proxy_fcgi_module,
     /* after the FastCGI runtime's handler: mod_fastcgi's requests go to it,
      * and mod_actions' handler is Apache's last one (APR_HOOK_LAST) */
     &rl_fastcgi_module, &rl_actions_module,

@@ -273,9 +273,6 @@ def test_proxypass_virtual_hosts(pair, fcgi_recorder):
         assert request(rl.port, "GET", target, host=host).status == status
 
 
-@pytest.mark.xfail(strict=True, reason="relaisd runs mod_alias' translation before "
-                   "mod_proxy's: needs rl_proxy_module before rl_alias_module in modules.c "
-                   "(Apache's proxy hook is APR_HOOK_FIRST)")
 def test_proxypass_before_alias(pair, fcgi_recorder):
     extra = ('Alias /app/ "{prefix}/htdocs/"\n'
              'ProxyPass /app/ "unix:{sock}|fcgi://localhost/srv/app/"\n')
@@ -475,20 +472,17 @@ ProxyPass /app/ "unix:{sock}|fcgi://localhost/srv/app/"
 @pytest.mark.parametrize("target", ["/h/x.php", "/on/x.php", "/app/x.php", "/app/on/x.php"])
 def test_cgi_pass_auth(pair, fcgi_recorder, target):
     """Authorization reaches the script as HTTP_AUTHORIZATION only where
-    CGIPassAuth is On (default Off). Needs the runtime (proxy_fcgi.c) to
-    pass the header when rl_core_cgi_pass_auth() is true."""
+    CGIPassAuth is On (default Off): the runtime (proxy_fcgi.c) passes the
+    header when rl_core_cgi_pass_auth() says so."""
     apache, rl = pair(PASSAUTH, files=SCRIPTS, sock=fcgi_recorder.path)
     hdrs = {"Authorization": "Basic dXNlcjpwdw==", "X-After": "1"}
     env = _same(apache, rl, target, handler=not target.startswith("/app/"), headers=hdrs)
     assert ("HTTP_AUTHORIZATION" in env) == ("/on/" in target)
 
 
-@pytest.mark.xfail(strict=True, reason="the runtime (proxy_fcgi.c http_params) never passes "
-                   "Proxy-Authorization; Apache does with CGIPassAuth On")
 def test_cgi_pass_auth_proxy_authorization(pair, fcgi_recorder):
     """With CGIPassAuth On Apache passes Proxy-Authorization too
-    (HTTP_PROXY_AUTHORIZATION, ap_add_common_vars). Needs the runtime to
-    pass it under the same condition as Authorization."""
+    (HTTP_PROXY_AUTHORIZATION, ap_add_common_vars)."""
     apache, rl = pair(PASSAUTH, files=SCRIPTS, sock=fcgi_recorder.path)
     hdrs = {"Authorization": "Basic dXNlcjpwdw==", "Proxy-Authorization": "Basic eA=="}
     for target in ("/h/x.php", "/on/x.php"):
