@@ -408,6 +408,25 @@ out_error:
     return -1;
 }
 
+int rl_sock_connect_fast(const rl_sockaddr_t *a, bool *connected)
+{
+    int fd = socket(a->ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0) {
+        *connected = true;
+        return fd;
+    }
+    if (errno == EINPROGRESS || errno == EINTR) {
+        *connected = false;
+        return fd;
+    }
+    int saved_errno = errno;
+    close(fd);
+    errno = saved_errno;
+    return -1;
+}
+
 int rl_sock_connect_tcp(const rl_sockaddr_t *a, char *err, size_t errlen)
 {
     return rl_sock_connect(a, err, errlen);

@@ -93,6 +93,10 @@ int rl_sock_cork(int fd, bool on);
  * <addr>: <reason>". A unix socket whose backlog is full fails at once with
  * EAGAIN. */
 int rl_sock_connect(const rl_sockaddr_t *a, char *err, size_t errlen);
+/* The same without a message: -1 with errno set, else the fd, with
+ * <*connected> true when the connect completed at once (a unix socket
+ * whose listener has room), so no writability wait is needed. */
+int rl_sock_connect_fast(const rl_sockaddr_t *a, bool *connected);
 int rl_sock_connect_tcp(const rl_sockaddr_t *a, char *err, size_t errlen);
 int rl_sock_connect_unix(const char *path, char *err, size_t errlen);
 

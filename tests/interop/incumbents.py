@@ -339,8 +339,10 @@ class FcgiRecorder:
     No PHP, no fix-ups: this is what the front end really sends.
     .requests: the list of those dicts, in arrival order."""
 
-    def __init__(self, path):
-        self.path = Path(path)
+    def __init__(self, path=None, tcp_port=None):
+        """<path>: a unix socket; or <tcp_port>: 127.0.0.1:<tcp_port>."""
+        self.path = Path(path) if path else None
+        self.port = tcp_port
         self.sock = self.path
         self.requests = []
         self._lock = threading.Lock()
@@ -349,13 +351,18 @@ class FcgiRecorder:
         self._lsock = None
 
     def start(self):
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.bind(str(self.path))
-        os.chmod(self.path, 0o666)
+        if self.port:
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", self.port))
+        else:
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                pass
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind(str(self.path))
+            os.chmod(self.path, 0o666)
         s.listen(16)
         s.settimeout(0.1)
         self._lsock = s
@@ -371,10 +378,11 @@ class FcgiRecorder:
         if self._lsock:
             self._lsock.close()
             self._lsock = None
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
+        if self.path:
+            try:
+                self.path.unlink()
+            except FileNotFoundError:
+                pass
 
     def __enter__(self):
         return self.start()

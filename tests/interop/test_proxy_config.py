@@ -18,6 +18,7 @@ import time
 import pytest
 
 import incumbents
+from test_relaisd_php import _FakeBackend
 from incumbents import FcgiRecorder, assert_same_env, normalize, server_env
 from relais import fill, request
 
@@ -44,59 +45,6 @@ DocumentRoot "{docroot}"
 </Directory>
 {extra}
 """
-
-
-class TcpRecorder(FcgiRecorder):
-    """A FcgiRecorder listening on 127.0.0.1:<port>."""
-
-    def __init__(self, port):
-        super().__init__(os.devnull)
-        self.port = port
-
-    def start(self):
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", self.port))
-        s.listen(16)
-        s.settimeout(0.1)
-        self._lsock = s
-        t = threading.Thread(target=self._accept_loop, daemon=True)
-        t.start()
-        self._threads.append(t)
-        return self
-
-    def stop(self):
-        self._stop.set()
-        for t in self._threads:
-            t.join(5)
-        if self._lsock:
-            self._lsock.close()
-            self._lsock = None
-
-
-class SilentBackend:
-    """A unix socket that accepts and never answers."""
-
-    def __init__(self, path):
-        self.conns = []
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(str(path))
-        os.chmod(path, 0o666)
-        self.sock.listen(16)
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self):
-        while True:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(c)
-
-    def close(self):
-        self.sock.close()
-        for c in self.conns:
-            c.close()
 
 
 @pytest.fixture
@@ -283,7 +231,7 @@ def test_proxypass_before_alias(pair, fcgi_recorder):
 
 def test_proxypass_tcp(pair, free_port):
     """fcgi://127.0.0.1:port: the port stays in SCRIPT_FILENAME."""
-    rec = TcpRecorder(free_port()).start()
+    rec = FcgiRecorder(tcp_port=free_port()).start()
     try:
         extra = ('ProxyPass /t/ fcgi://127.0.0.1:{rport}/srv/t/\n'
                  'ProxyPassMatch "^/tm/(.+)$" fcgi://127.0.0.1:{rport}/srv/tm/$1 timeout=5\n')
@@ -437,7 +385,7 @@ def test_worker_timeouts(pair, tmp_path):
     (ProxySet, <Proxy ... timeout=>, ProxyPass ... timeout=), not after
     ProxyTimeout; the worker of SetHandler "proxy:unix:...|fcgi://slow"
     is <Proxy "fcgi://slow/">'s."""
-    s1, s2 = SilentBackend(tmp_path / "s1.sock"), SilentBackend(tmp_path / "s2.sock")
+    s1, s2 = _FakeBackend(tmp_path / "s1.sock", None), _FakeBackend(tmp_path / "s2.sock", None)
     try:
         apache, rl = pair(TIMEOUTS, s1=tmp_path / "s1.sock", s2=tmp_path / "s2.sock")
         for target, want in (("/a/x.php", 1), ("/b/x.php", 2), ("/p/x.php", 1),

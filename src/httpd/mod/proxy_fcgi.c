@@ -60,6 +60,8 @@ typedef struct bconn_s {
 /* A backend's connections in this worker process. */
 struct pool_s {
     rl_proxy_worker_t *worker;
+    rl_sockaddr_t addr;        /* the worker's address, resolved once */
+    bool addr_ok;
     unsigned nopen;            /* busy and idle */
     bconn_t *idle;
     fcgi_t *wait_head, *wait_tail;   /* requests waiting for a connection */
@@ -140,7 +142,7 @@ static void bconn_close(bconn_t *bc)
     rl_timer_del(bc->loop, &bc->wev);
     rl_loop_unpost(bc->loop, &bc->rev);
     rl_loop_unpost(bc->loop, &bc->wev);
-    rl_loop_del_io(bc->loop, &bc->io);
+    rl_loop_forget_io(bc->loop, &bc->io);   /* close() takes it out of epoll */
     close(bc->io.fd);
     bc->pool->nopen--;
     free(bc);
@@ -861,21 +863,24 @@ static void wait_timeout(rl_event_t *ev)
 
 static bconn_t *connect_to(fcgi_t *f)
 {
-    char err[256];
-    int fd = -1;
-    if (strncmp(f->addr, "unix:", 5) == 0) {
-        fd = rl_sock_connect_unix(f->addr + 5, err, sizeof(err));
-    } else {
-        rl_sockaddr_t a;
-        if (rl_sock_parse_listen(f->addr, &a, err, sizeof(err)) == RL_OK)
-            fd = rl_sock_connect_tcp(&a, err, sizeof(err));
-        else
-            errno = EINVAL;
+    pool_t *p = f->pool;
+    if (!p->addr_ok) {
+        char err[256];
+        int rc = strncmp(f->addr, "unix:", 5) == 0 ? rl_sockaddr_unix(f->addr + 5, &p->addr)
+                 : rl_sock_parse_listen(f->addr, &p->addr, err, sizeof(err));
+        if (rc != RL_OK) {
+            errno = errno ? errno : EINVAL;
+            return NULL;
+        }
+        p->addr_ok = true;
     }
+    bool connected;
+    int fd = rl_sock_connect_fast(&p->addr, &connected);
     if (fd < 0)
         return NULL;
     bconn_t *bc = rl_xcalloc(1, sizeof(*bc));
     bc->io.fd = fd;
+    bc->connected = connected;
     bc->pool = f->pool;
     bc->loop = rl_req_loop(f->r);
     bc->rev.data = bc->wev.data = bc;
