@@ -277,7 +277,7 @@ static const char *section_open(rl_conf_state_t *st, const rl_conf_node_t *n,
         sec->within = st->section;
 
     rl_conf_state_t sub = *st;
-    sub.context = RL_CTX_DIR;
+    sub.context = st->context == RL_CTX_HTACCESS ? RL_CTX_HTACCESS : RL_CTX_DIR;
     sub.dir = sec->conf;
     sub.section = sec;
     sub.last_if = NULL;
@@ -389,7 +389,7 @@ static const char *if_open(rl_conf_state_t *st, const rl_conf_node_t *n, int whi
     }
     sec->conf = rl_dirconf_create(a);
     rl_conf_state_t sub = *st;
-    sub.context = RL_CTX_DIR;
+    sub.context = st->context == RL_CTX_HTACCESS ? RL_CTX_HTACCESS : RL_CTX_DIR;
     sub.dir = sec->conf;
     sub.section = sec;
     sub.last_if = NULL;
@@ -423,6 +423,8 @@ static const char *core_section(rl_conf_state_t *st, const rl_conf_node_t *n, bo
     for (size_t i = 0; i < RL_NELEMS(secs); i++) {
         if (strcasecmp(n->name, secs[i].name) != 0)
             continue;
+        if (st->context == RL_CTX_HTACCESS && secs[i].kind != RL_SEC_FILES)
+            return rl_arena_printf(st->cf->arena, "<%s not allowed here", n->name);
         if (secs[i].kind == RL_SEC_FILES) {
             if (st->context == RL_CTX_DIR && st->section && st->section->kind != RL_SEC_DIRECTORY)
                 return rl_arena_printf(st->cf->arena, "<%s> not allowed here", n->name);
@@ -450,6 +452,15 @@ static const char *invalid_command(rl_conf_state_t *st, const char *name, rl_mod
         "in the server configuration", name);
 }
 
+/* AllowOverrideList: directives allowed in .htaccess whatever AllowOverride says. */
+static bool override_listed(const rl_conf_state_t *st, const char *name)
+{
+    for (const char *const *l = st->override_list; l && *l; l++)
+        if (strcasecmp(*l, name) == 0)
+            return true;
+    return false;
+}
+
 static const char *run_directive(rl_conf_state_t *st, const rl_conf_node_t *n)
 {
     rl_module_t *mod = NULL;
@@ -458,6 +469,9 @@ static const char *run_directive(rl_conf_state_t *st, const rl_conf_node_t *n)
     const rl_cmd_t *cmd = find_cmd(name, &mod);
     if (cmd == NULL || !rl_module_active(st->cf, mod))
         return invalid_command(st, name, cmd ? mod : NULL);
+    if (st->context == RL_CTX_HTACCESS && (cmd->where & RL_CTX_HTACCESS) &&
+        !(cmd->override & st->allow_override) && !override_listed(st, cmd->name))
+        return rl_arena_printf(st->cf->arena, "%s not allowed here", name);
     rl_cmd_parms_t p = {
         .cmd = cmd, .arena = st->cf->arena, .file = n->file, .line = n->line,
         .raw_args = n->args_raw ? n->args_raw : "", .context = st->context,
@@ -497,6 +511,59 @@ const char *rl_config_walk(rl_conf_state_t *st, const rl_conf_node_t *node)
             return node_error(st, n, err);
     }
     return NULL;
+}
+
+/* ---- .htaccess ----------------------------------------------------------------- */
+
+const char *rl_config_read_htaccess(rl_config_t *cf, rl_server_t *s, rl_arena_t *a,
+                                    const char *path, const char *dir, unsigned ovr,
+                                    const char *const *list, unsigned *next_id,
+                                    rl_htaccess_t *out)
+{
+    /* setters allocate from the configuration's arena and number sections
+     * from it: a copy points them at this file's arena and ids */
+    rl_config_t shadow = *cf;
+    shadow.arena = a;
+    shadow.nsections = *next_id;
+    rl_server_t srv = *s;
+    srv.dirs = srv.files = srv.locations = srv.ifs = NULL;
+    rl_conf_reader_t rd;
+    rl_conf_reader_init(&rd, a, cf->server_root);
+    rd.module_loaded = hook_module_loaded;
+    rd.ctx = &shadow;
+    rd.htaccess = true;
+    rl_conf_node_t *tree = rl_conf_read_file(&rd, path);
+    if (tree == NULL)
+        return rd.err_line ? rl_arena_printf(a, "%s:%d: %s", rd.err_file, rd.err_line, rd.errbuf)
+                           : rl_arena_printf(a, "%s: %s", path, rd.errbuf);
+    rl_section_t *sec = rl_arena_calloc(a, sizeof(*sec));
+    sec->kind = RL_SEC_DIRECTORY;
+    sec->path = rl_arena_strdup(a, dir);
+    sec->path_len = strlen(dir);
+    sec->depth = path_depth(dir);
+    sec->file = path;
+    sec->id = shadow.nsections++;
+    sec->conf = rl_dirconf_create(a);
+    rl_conf_state_t st = { .cf = &shadow, .server = &srv, .dir = sec->conf,
+                           .context = RL_CTX_HTACCESS, .section = sec,
+                           .allow_override = ovr, .override_list = list };
+    const char *err = NULL;
+    for (const rl_conf_node_t *n = tree->first_child; n && !err; n = n->next) {
+        /* one node at a time, to name the line of an error */
+        rl_conf_node_t one = *n;
+        one.next = NULL;
+        rl_conf_node_t parent = { .first_child = &one };
+        err = rl_config_walk(&st, &parent);
+        if (err) {
+            const char *msg = strchr(err, '\n');
+            err = rl_arena_printf(a, "%s:%d: %s", n->file, n->line, msg ? msg + 1 : err);
+        }
+    }
+    *next_id = shadow.nsections;
+    out->dir = sec;
+    out->files = srv.files;
+    out->ifs = srv.ifs;
+    return err;
 }
 
 /* ---- after the read ---------------------------------------------------------- */

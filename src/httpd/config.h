@@ -26,7 +26,8 @@ typedef struct {
     unsigned context;            /* RL_CTX_* */
     rl_section_t *section;       /* current section, NULL outside */
     rl_section_t *last_if;       /* the previous sibling, when an <If>/<ElseIf> */
-    unsigned allow_override;     /* for .htaccess reads */
+    unsigned allow_override;     /* for .htaccess reads: RL_OVR_* bits */
+    const char *const *override_list;  /* ... and AllowOverrideList names, NULL-ended */
     rl_buf_t *warnings;          /* lines printed by -t */
 } rl_conf_state_t;
 
@@ -48,6 +49,25 @@ void rl_config_free(rl_config_t *cf);
 /* Runs the directives of <node>'s children in the state <st>; used by
  * section directives of modules (e.g. <RequireAll>). NULL or an error. */
 const char *rl_config_walk(rl_conf_state_t *st, const rl_conf_node_t *node);
+
+/* A .htaccess file read for one directory: the file as a <Directory>
+ * section of that directory, and its own <Files> (within it) and <If>
+ * sections, to walk with the configuration's. */
+typedef struct {
+    rl_section_t *dir;
+    rl_section_t *files;
+    rl_section_t *ifs;
+} rl_htaccess_t;
+
+/* Reads the .htaccess file <path> of directory <dir> for server <s>, into
+ * arena <a>: its directives are checked against the overrides <ovr>
+ * (RL_OVR_*) and the directive names <list> (AllowOverrideList, NULL-ended
+ * or NULL). Its sections get ids from *<next_id> on (advanced). Returns
+ * NULL, or the error as "<path>:<line>: <message>" (arena string). */
+const char *rl_config_read_htaccess(rl_config_t *cf, rl_server_t *s, rl_arena_t *a,
+                                    const char *path, const char *dir, unsigned ovr,
+                                    const char *const *list, unsigned *next_id,
+                                    rl_htaccess_t *out);
 
 /* Creates an empty per-directory configuration / merges two of them. */
 rl_dirconf_t *rl_dirconf_create(rl_arena_t *a);

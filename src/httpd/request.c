@@ -12,6 +12,7 @@
 #include "httpd/config.h"
 #include "httpd/conn.h"
 #include "httpd/dircache.h"
+#include "httpd/htaccess.h"
 #include "httpd/request.h"
 #include "httpd/vars.h"
 #include "httpd/mod/core.h"
@@ -325,44 +326,136 @@ static bool section_applies(rl_request_t *r, const rl_section_t *s, const char *
     }
 }
 
-/* Finds which sections apply and gets their merge from the cache. */
-static void walk_sections(rl_request_t *r)
+/* Does <d> set AllowOverride or AllowOverrideList (so that .htaccess
+ * files may count below it)? */
+static bool sets_override(const rl_dirconf_t *d)
 {
+    const rl_core_dir_t *c = rl_core_dir(d);
+    return (c->override != RL_UNSET && c->override != 0) || (c->override_list && *c->override_list);
+}
+
+/* The directory walk's level of a plain <Directory>: "/" is 0, "/var" 1. */
+static unsigned section_level(const rl_section_t *s)
+{
+    return s->path_len == 1 && s->path[0] == '/' ? 0 : s->depth;
+}
+
+typedef struct {
     rl_section_t *secs[MAX_SECTIONS];
-    unsigned n = 0;
-    const char *dir = r->canonical_dir;
-    size_t dlen = strlen(dir);
-    /* a proxied request (mod/proxy.c) has <Proxy> sections, no <Directory>/<Files> */
-    bool proxied = r->filename && strncmp(r->filename, "proxy:", 6) == 0;
-    if (proxied)
-        n = rl_proxy_walk(r, secs, MAX_SECTIONS);
-    for (rl_section_t *s = proxied ? NULL : r->server->dirs; s && n < MAX_SECTIONS; s = s->next)
-        if (dir_section_matches(s, dir, dlen))
-            secs[n++] = s;
-    if (r->filename && !proxied) {
-        const char *base = strrchr(r->filename, '/');
-        base = base ? base + 1 : r->filename;
-        for (rl_section_t *s = r->server->files; s && n < MAX_SECTIONS; s = s->next) {
-            if (s->within && !dir_section_matches(s->within, dir, dlen))
-                continue;
-            if (*base && name_matches(s, base))
-                secs[n++] = s;
-        }
+    unsigned n;
+    const rl_htaccess_t *ht[32];   /* the .htaccess files read, in walk order */
+    unsigned nht;
+} walk_t;
+
+/* At the walk's level whose directory is dir[0..len): the .htaccess file
+ * there, if the overrides in force let it count. 0 or an HTTP status. */
+static int htaccess_at(rl_request_t *r, walk_t *w, const char *dir, size_t len)
+{
+    const rl_core_dir_t *c = rl_core_dir(rl_dircache_get(r->cf, r->server, w->secs, w->n,
+                                                         r->arena));
+    unsigned ovr = c->override == RL_UNSET ? 0 : (unsigned)c->override;
+    const char *const *list = (const char *const *)c->override_list;
+    if ((ovr == 0 && !(list && *list)) || w->n >= MAX_SECTIONS || w->nht >= RL_NELEMS(w->ht))
+        return 0;
+    const rl_htaccess_t *ht;
+    int st = rl_htaccess_get(r, rl_arena_strndup(r->arena, dir, len), ovr, list, &ht);
+    if (st == 0 && ht) {
+        w->secs[w->n++] = ht->dir;
+        w->ht[w->nht++] = ht;
     }
-    for (rl_section_t *s = r->server->locations; s && n < MAX_SECTIONS; s = s->next)
-        if (location_matches(s, r->uri))
-            secs[n++] = s;
-    for (rl_section_t *s = r->server->ifs; s && n < MAX_SECTIONS; s = s->next) {
+    return st;
+}
+
+/* Apache's directory walk: the plain <Directory> sections level by level
+ * from "/", each level's .htaccess after them where overrides allow it,
+ * then the regex sections. 0 or an HTTP status (a .htaccess failed). */
+static int walk_dirs(rl_request_t *r, walk_t *w, const char *dir, size_t dlen)
+{
+    rl_section_t *s = r->server->dirs;
+    bool overrides = sets_override(r->server->lookup_defaults);
+    size_t len = 1;
+    for (unsigned level = 0;; level++) {
+        for (; s && s->depth != UINT32_MAX && section_level(s) <= level; s = s->next) {
+            if (w->n < MAX_SECTIONS && dir_section_matches(s, dir, dlen)) {
+                w->secs[w->n++] = s;
+                overrides |= sets_override(s->conf);
+            }
+        }
+        int st = overrides ? htaccess_at(r, w, dir, len) : 0;
+        if (st)
+            return st;
+        if (len >= dlen)
+            break;
+        const char *slash = strchr(dir + len + (len > 1), '/');
+        len = slash ? (size_t)(slash - dir) : dlen;
+    }
+    for (; s && w->n < MAX_SECTIONS; s = s->next)
+        if (dir_section_matches(s, dir, dlen))
+            w->secs[w->n++] = s;
+    return 0;
+}
+
+static void walk_files(rl_request_t *r, walk_t *w, rl_section_t *list, const char *dir,
+                       size_t dlen)
+{
+    const char *base = strrchr(r->filename, '/');
+    base = base ? base + 1 : r->filename;
+    for (rl_section_t *s = list; s && w->n < MAX_SECTIONS; s = s->next) {
+        if (s->within && !dir_section_matches(s->within, dir, dlen))
+            continue;
+        if (*base && name_matches(s, base))
+            w->secs[w->n++] = s;
+    }
+}
+
+static void walk_ifs(rl_request_t *r, walk_t *w, rl_section_t *list, const char *dir,
+                     size_t dlen)
+{
+    for (rl_section_t *s = list; s && w->n < MAX_SECTIONS; s = s->next) {
         if (s->within && !section_applies(r, s->within, dir, dlen))
             continue;
         for (rl_section_t *x = s; x; x = x->els) {
             if (x->expr == NULL || rl_req_expr(r, x->expr) == 1) {
-                secs[n++] = x;
+                w->secs[w->n++] = x;
                 break;
             }
         }
     }
-    r->dir = rl_dircache_get(r->cf, r->server, secs, n, r->arena);
+}
+
+/* Finds which sections apply (with the .htaccess files along the way) and
+ * gets their merge from the cache. 0, or the HTTP status a .htaccess file
+ * gave (r->dir is then what was merged before it). */
+static int walk_sections(rl_request_t *r)
+{
+    walk_t w;
+    w.n = w.nht = 0;
+    const char *dir = r->canonical_dir;
+    size_t dlen = strlen(dir);
+    /* a proxied request (mod/proxy.c) has <Proxy> sections, no <Directory>/<Files> */
+    bool proxied = r->filename && strncmp(r->filename, "proxy:", 6) == 0;
+    if (proxied) {
+        w.n = rl_proxy_walk(r, w.secs, MAX_SECTIONS);
+    } else {
+        int st = walk_dirs(r, &w, dir, dlen);
+        if (st) {
+            r->dir = rl_dircache_get(r->cf, r->server, w.secs, w.n, r->arena);
+            return st;
+        }
+    }
+    if (r->filename && !proxied) {
+        walk_files(r, &w, r->server->files, dir, dlen);
+        for (unsigned i = 0; i < w.nht; i++)
+            walk_files(r, &w, w.ht[i]->files, dir, dlen);
+    }
+    for (rl_section_t *s = r->server->locations; s && w.n < MAX_SECTIONS; s = s->next)
+        if (location_matches(s, r->uri))
+            w.secs[w.n++] = s;
+    walk_ifs(r, &w, r->server->ifs, dir, dlen);
+    for (unsigned i = 0; i < w.nht; i++)
+        walk_ifs(r, &w, w.ht[i]->ifs, dir, dlen);
+    r->dir = rl_dircache_get(r->cf, r->server, w.secs, w.n, r->arena);
+    return 0;
 }
 
 /* Checks <path>'s components below <root> for symbolic links the options
@@ -493,7 +586,8 @@ static int run_phases(rl_request_t *r)
     if (rc != RL_OK)
         return rc;
     map_file(r);
-    walk_sections(r);
+    if ((rc = walk_sections(r)))
+        return rc;
     /* LimitRequestBody is per directory: known now, checked before any
      * handler could start reading the body */
     int64_t limit = rl_core_limit_body(r->dir);

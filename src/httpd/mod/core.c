@@ -337,6 +337,20 @@ static const char *set_options(rl_cmd_parms_t *p, void *conf, int argc, char **a
     return NULL;
 }
 
+static const char *set_override_list(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
+{
+    rl_core_dir_t *d = conf;
+    if (p->context != RL_CTX_DIR || p->section == NULL)
+        return "AllowOverrideList not allowed here";
+    const char **l = rl_arena_calloc(p->arena, ((size_t)argc + 1) * sizeof(*l));
+    int n = 0;
+    for (int i = 0; i < argc; i++)
+        if (strcasecmp(argv[i], "None") != 0)
+            l[n++] = rl_arena_strdup(p->arena, argv[i]);
+    d->override_list = l;
+    return NULL;
+}
+
 static const char *set_allow_override(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
 {
     static const struct { const char *name; int bits; } o[] = {
@@ -497,7 +511,7 @@ static const rl_cmd_t core_cmds[] = {
       "Set a number of attributes for a given directory" },
     { "AllowOverride", set_allow_override, 0, RL_CTX_DIR, 0, RL_ARGS_1PLUS,
       "Controls what groups of directives can be configured by per-directory config files" },
-    { "AllowOverrideList", rl_cmd_set_ignored, 0, RL_CTX_DIR, 0, RL_ARGS_1PLUS,
+    { "AllowOverrideList", set_override_list, 0, RL_CTX_DIR, 0, RL_ARGS_1PLUS,
       "Controls what individual directives can be configured by per-directory config files" },
     { "ErrorDocument", set_error_document, 0, RL_CTX_ANY | RL_CTX_HTACCESS, RL_OVR_FILEINFO,
       RL_ARGS_TAKE2, "Change responses for HTTP errors" },
