@@ -139,3 +139,16 @@ def test_server_level_default_is_none(relaisd):
     relaisd.write("htdocs/x.txt", b"x")
     relaisd.start()
     assert relaisd.get("/x.txt").status == 200
+
+
+def test_fallback_resource_from_htaccess(site):
+    """FallbackResource (mod_dir): URLs no file answers go to the front
+    controller, REQUEST_URI unchanged; existing files are served as they
+    are; a fallback that does not exist leaves the 404."""
+    rl = site(files=[("htdocs/app/.htaccess", b"FallbackResource /app/front.txt\n"),
+                     ("htdocs/app/front.txt", b"front"),
+                     ("htdocs/app/real.txt", b"real"),
+                     ("htdocs/bad/.htaccess", b"FallbackResource /bad/missing.txt\n")])
+    assert rl.get("/app/some/route?x=1").body == b"front"
+    assert rl.get("/app/real.txt").body == b"real"
+    assert rl.get("/bad/nothing").status == 404

@@ -328,3 +328,19 @@ def test_response_framing_as_apache(both, method):
         else:
             assert got[0] == got[1], (target, got)
 
+
+
+def test_fallback_resource_as_apache(make_apache, make_relaisd, php_fpm):
+    """FallbackResource /app/index.php: a front controller gets the same
+    $_SERVER (REQUEST_URI the client's, SCRIPT_NAME the controller's)."""
+    extra = '<Directory "{docroot}/app">\n    FallbackResource /app/index.php\n</Directory>'
+    apache = make_apache(sock=php_fpm, name="apache2")
+    rl = make_relaisd(template=RELAISD_CONF, name="relaisd", sock=str(php_fpm.sock))
+    for d in (apache, rl):
+        d.write("htdocs/app/index.php", incumbents.ENV_PHP.read_bytes())
+        d.write_config(extra=extra, sock=str(php_fpm.sock))
+        d.start()
+    for target in ("/app/blog/hello-world?p=2", "/app/"):
+        envs = [_ask(d, "GET", target, None, None) for d in (apache, rl)]
+        d = diff_env(envs[0], envs[1], ignore=IGNORE, labels=("apache", "relaisd"))
+        assert not d, (target, d)

@@ -1,6 +1,7 @@
-/* mod_dir: the trailing-slash redirect for directories (DirectorySlash) and
+/* mod_dir: the trailing-slash redirect for directories (DirectorySlash),
  * DirectoryIndex, which turns a directory request into a request for the
- * first index file that exists (Apache's fast internal redirect: no
+ * first index file that exists, and FallbackResource, the front controller
+ * for URLs no file answers (both by Apache's fast internal redirect: no
  * REDIRECT_* variables). */
 #include <stdio.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@ typedef struct {
     const char **index;        /* NULL: unset; an empty list after "disabled" */
     unsigned nindex;
     int slash;                 /* RL_UNSET, 0, 1 */
+    const char *fallback;      /* FallbackResource; NULL: unset, "disabled" */
 } dir_dir_t;
 
 extern rl_module_t rl_dir_module;
@@ -28,6 +30,7 @@ static void *merge_dir(rl_arena_t *a, void *basev, void *addv)
     dir_dir_t *base = basev, *add = addv, *m = rl_arena_alloc(a, sizeof(*m));
     *m = add->index ? *add : *base;
     m->slash = add->slash != RL_UNSET ? add->slash : base->slash;
+    m->fallback = add->fallback ? add->fallback : base->fallback;
     return m;
 }
 
@@ -46,11 +49,30 @@ static const char *set_index(rl_cmd_parms_t *p, void *conf, int argc, char **arg
     return NULL;
 }
 
+/* FallbackResource: no file and no handler; the fallback is served in
+ * place of the request (REQUEST_URI stays the client's), as Apache's
+ * fixup_dflt, when it is a file or a proxied URL. */
+static int fallback(rl_request_t *r, const dir_dir_t *d)
+{
+    if (d->fallback == NULL || strcasecmp(d->fallback, "disabled") == 0 || r->redirects > 0)
+        return RL_DECLINED;
+    const char *uri = r->args ? rl_arena_printf(r->arena, "%s?%s", d->fallback, r->args)
+                              : d->fallback;
+    const char *file = rl_req_lookup_file(r, d->fallback);
+    struct stat st;
+    if (file && strncmp(file, "proxy:", 6) != 0 && (stat(file, &st) != 0 || !S_ISREG(st.st_mode)))
+        return RL_DECLINED;   /* Apache then answers with what the request had: 404 */
+    return rl_req_fast_redirect(r, uri);
+}
+
 static int fixups(rl_request_t *r)
 {
+    dir_dir_t *d = RL_DIR_CONF(r->dir, rl_dir_module);
+    if (!r->finfo_ok && r->handler == NULL && r->filename &&
+        strncmp(r->filename, "proxy:", 6) != 0)
+        return fallback(r, d);
     if (!r->finfo_ok || !S_ISDIR(r->finfo.st_mode) || r->handler)
         return RL_DECLINED;
-    dir_dir_t *d = RL_DIR_CONF(r->dir, rl_dir_module);
     size_t ulen = strlen(r->uri);
     if (ulen == 0 || r->uri[ulen - 1] != '/') {
         if (d->slash == 0)
@@ -88,6 +110,9 @@ static const rl_cmd_t dir_cmds[] = {
     { "DirectorySlash", rl_cmd_set_flag, offsetof(dir_dir_t, slash),
       RL_CTX_ANY | RL_CTX_HTACCESS, RL_OVR_INDEXES, RL_ARGS_FLAG,
       "On or Off" },
+    { "FallbackResource", rl_cmd_set_string, offsetof(dir_dir_t, fallback),
+      RL_CTX_ANY | RL_CTX_HTACCESS, RL_OVR_INDEXES, RL_ARGS_TAKE1,
+      "Set a default handler" },
     { NULL, NULL, 0, 0, 0, 0, NULL }
 };
 
