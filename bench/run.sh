@@ -2,12 +2,15 @@
 # relais side-by-side benchmark: relaisd, nginx and Apache (event MPM) serve
 # the same 1 KB file from temporary configurations on free loopback ports, in
 # one run, then the same two PHP scripts (hello world, phpinfo()) through
-# php-fpm over FastCGI. See bench/README.md for the method.
+# php-fpm over FastCGI. The static and PHP measurements are interleaved and
+# repeated: ROUNDS rounds, each running every server once, in an order that
+# rotates from round to round; medians are reported. See bench/README.md.
 #
 #   bench/run.sh [BUILD_DIR] [--record] [--quick]      (`make bench` passes "build")
 #     --record  append a dated section to bench/RESULTS.md
-#     --quick   3 s runs and 1,000 idle connections (a smoke test of the script)
+#     --quick   3 s runs, 1 round, 1,000 idle connections (a smoke test)
 #   Environment: DURATION (10) WARMUP (2) CONNS (50) IDLE_N (5000) HOLD (5)
+#                ROUNDS (3: static and PHP rounds; --quick: 1)
 #                SERVERS ("relaisd nginx apache") KEEP=1 (keep the temp dir)
 #                RELAISD_EXTRA (directives appended to relaisd's config)
 #                PHP_CHILDREN (4: php-fpm's pm.max_children) PHP_CONNS (CONNS)
@@ -16,7 +19,7 @@
 #
 # Servers are started and stopped by PID from a temp prefix (never service or
 # systemctl, never port 80), on 127.0.0.1 only. Every step is bounded; a
-# watchdog ends the run (after about 430 s at the defaults: WATCHDOG_S).
+# watchdog ends the run (after about 1,000 s at the defaults: WATCHDOG_S).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -26,8 +29,9 @@ RECORD=0
 for a in "$@"; do
     case $a in
         --record) RECORD=1 ;;
-        --quick) DURATION=${DURATION:-3}; WARMUP=${WARMUP:-1}; IDLE_N=${IDLE_N:-1000} ;;
-        -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+        --quick) DURATION=${DURATION:-3}; WARMUP=${WARMUP:-1}; IDLE_N=${IDLE_N:-1000}
+                 ROUNDS=${ROUNDS:-1} ;;
+        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
         -*) echo "bench: unknown option $a" >&2; exit 2 ;;
         *) BUILD=$a ;;
     esac
@@ -38,6 +42,8 @@ WARMUP=${WARMUP:-2}
 CONNS=${CONNS:-50}
 IDLE_N=${IDLE_N:-5000}
 HOLD=${HOLD:-5}
+ROUNDS=${ROUNDS:-3}
+case $ROUNDS in ''|*[!0-9]*|0) echo "bench: ROUNDS must be a number >= 1" >&2; exit 2 ;; esac
 SERVERS=${SERVERS:-relaisd nginx apache}
 PHP_CHILDREN=${PHP_CHILDREN:-4}
 PHP_CONNS=${PHP_CONNS:-$CONNS}
@@ -70,7 +76,10 @@ MASTERS=()          # pids of the servers we started
 
 log() { printf '%s\n' "$*" >&2; }
 put() { printf '%s %s %s\n' "$1" "$2" "$3" >>"$RESULTS"; }
-cmd() { printf '%s\n' "$*" >>"$COMMANDS"; }
+# The commands are logged once: those of round 1 (later rounds repeat them).
+cmd() { [ "$ROUND" -gt 1 ] || printf '%s\n' "$*" >>"$COMMANDS"; }
+ROUND=0             # the round being measured (0: outside the rounds)
+RP=""               # its key prefix in $RESULTS: "r<round>."
 
 # Every live process below <pid> (children, grandchildren).
 descendants() {
@@ -84,7 +93,7 @@ descendants() {
 # Stops the server whose master is <pid>: SIGTERM, 10 s, then SIGKILL to it
 # and to the processes it had below it.
 stop_server() {
-    local pid=$1 kids i
+    local pid=$1 kids i k
     kill -0 "$pid" 2>/dev/null || return 0
     kids=$(descendants "$pid")
     kill -TERM "$pid" 2>/dev/null
@@ -112,11 +121,18 @@ cleanup() {
 trap cleanup EXIT
 trap 'log "bench: interrupted"; exit 130' INT
 trap 'log "bench: stopped (watchdog or SIGTERM)"; exit 143' TERM
-# The watchdog: each wrk run (one static and two PHP per server, two more for
-# relaisd's kept connections) gets its warm-up, its duration and 5 s; each
-# server 60 s more (starts, idle phases, stops); the summary 60 s.
+# The watchdog: each wrk run (per round, one static and two PHP per server,
+# two more for relaisd's kept connections) gets its warm-up, its duration and
+# 5 s; each start of a server for them (with its php-fpm) 8 s; each server
+# 60 s for its idle phases; the summary 60 s.
 NSERVERS=$(wc -w <<<"$SERVERS")
-WATCHDOG_S=$(( (NSERVERS * 3 + 2) * (WARMUP + DURATION + 5) + NSERVERS * 60 + 60 ))
+NPHP=0
+if [ "$NO_PHP" != 1 ]; then
+    NPHP=$NSERVERS
+    [ "$PHP_REUSE" != 0 ] && grep -qw relaisd <<<"$SERVERS" && NPHP=$((NPHP + 1))
+fi
+WATCHDOG_S=$(( ROUNDS * ((NSERVERS + 2 * NPHP) * (WARMUP + DURATION + 5) + (NSERVERS + NPHP) * 8)
+               + NSERVERS * 60 + 60 ))
 ( trap 'kill $sl 2>/dev/null; exit 0' TERM
   sleep "$WATCHDOG_S" & sl=$!; wait $sl && kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
 WATCHDOG=$!
@@ -406,26 +422,29 @@ put_wrk() {
     put "$name" "${k}non2xx" "$(awk '/Non-2xx/ { print $NF }' "$out")"
 }
 
+# throughput NAME: a fresh server, its memory at rest, wrk on /1k.bin (one
+# round's figures, keys prefixed with $RP).
 throughput() {
-    local name=$1 port c0 c1 url out=$T/$1/wrk.txt
+    local name=$1 port c0 c1 url out=$T/$1/wrk.r$ROUND.txt
     port=$(free_port)
     cmd "# $name: throughput (stock keep-alive settings)"
     start_server "$name" "$port" "" || { put "$name" status failed; return 1; }
     sleep 0.5
     url="http://127.0.0.1:$port$URL_PATH"
     read -r pss rss n < <(mem_kb "$SRV_PID")
-    put "$name" rest_pss_kb "$pss"; put "$name" rest_rss_kb "$rss"; put "$name" rest_procs "$n"
-    log "bench: $name: warm-up ${WARMUP}s, then wrk ${DURATION}s"
+    put "$name" "${RP}rest_pss_kb" "$pss"; put "$name" "${RP}rest_rss_kb" "$rss"
+    put "$name" "${RP}rest_procs" "$n"
+    log "bench: round $ROUND: $name: warm-up ${WARMUP}s, then wrk ${DURATION}s"
     cmd "$PIN wrk -t1 -c$CONNS -d${WARMUP}s $url    # warm-up"
     timeout $((WARMUP + 15)) $PIN wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$url" >/dev/null
     c0=$(cpu_ticks "$SRV_PID")
     cmd "$PIN wrk -t1 -c$CONNS -d${DURATION}s --latency $url"
     timeout $((DURATION + 15)) $PIN wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1
     c1=$(cpu_ticks "$SRV_PID")
-    put "$name" cpu_ticks $((c1 - c0))
-    put_wrk "$name" "" "$out"
+    put "$name" "${RP}cpu_ticks" $((c1 - c0))
+    put_wrk "$name" "$RP" "$out"
     read -r pss rss n < <(mem_kb "$SRV_PID")
-    put "$name" load_procs "$n"
+    put "$name" "${RP}load_procs" "$n"
     stop_server "$SRV_PID"
 }
 
@@ -525,7 +544,8 @@ PYEOF
 
 # php_phase NAME: a fresh php-fpm and a fresh server handing *.php to it;
 # wrk on hello.php then info.php, as the static phase does on /1k.bin. The
-# server's CPU and php-fpm's are counted apart.
+# server's CPU and php-fpm's are counted apart. One round's figures (keys
+# prefixed with $RP); a failure is recorded as php_status failed.
 php_phase() {
     local name=$1 port s url out c0 c1 f0 f1
     port=$(free_port)
@@ -555,19 +575,18 @@ php_phase() {
     fi
     for s in hello info; do
         url="http://127.0.0.1:$port/$s.php"
-        out=$T/$name/wrk.$s.txt
-        log "bench: $name: $s.php: warm-up ${WARMUP}s, then wrk ${DURATION}s"
+        out=$T/$name/wrk.$s.r$ROUND.txt
+        log "bench: round $ROUND: $name: $s.php: warm-up ${WARMUP}s, then wrk ${DURATION}s"
         cmd "$PIN wrk -t1 -c$PHP_CONNS -d${WARMUP}s $url    # warm-up"
         timeout $((WARMUP + 15)) $PIN wrk -t1 -c"$PHP_CONNS" -d"${WARMUP}s" "$url" >/dev/null
         c0=$(cpu_ticks "$SRV_PID"); f0=$(cpu_ticks "$FPM_PID")
         cmd "$PIN wrk -t1 -c$PHP_CONNS -d${DURATION}s --latency $url"
         timeout $((DURATION + 15)) $PIN wrk -t1 -c"$PHP_CONNS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1
         c1=$(cpu_ticks "$SRV_PID"); f1=$(cpu_ticks "$FPM_PID")
-        put "$name" "php_${s}_cpu_ticks" $((c1 - c0))
-        put "$name" "php_${s}_fpm_ticks" $((f1 - f0))
-        put_wrk "$name" "php_${s}_" "$out"
+        put "$name" "${RP}php_${s}_cpu_ticks" $((c1 - c0))
+        put "$name" "${RP}php_${s}_fpm_ticks" $((f1 - f0))
+        put_wrk "$name" "${RP}php_${s}_" "$out"
     done
-    put "$name" php_status ok
     stop_server "$SRV_PID"
     stop_server "$FPM_PID"
 }
@@ -589,6 +608,37 @@ if awk -v l="$LOAD" 'BEGIN { exit !(l > 0.5) }'; then
     log "bench: warning: load average $LOAD: something else is running; figures will be noisy"
 fi
 START=$(date +%s)
+
+# rotate K WORD...: the words, starting from the K-th (1-based, modulo their
+# count): round k's order, so that the first place goes round the servers.
+rotate() {
+    local k=$1; shift
+    local n=$# i
+    local a=("$@")
+    [ "$n" -gt 0 ] || return 0
+    for ((i = 0; i < n; i++)); do printf '%s ' "${a[$(( (k - 1 + i) % n ))]}"; done
+}
+
+# remove WORD LIST...: the list without WORD.
+remove() {
+    local w=$1 x; shift
+    for x in "$@"; do [ "$x" = "$w" ] || printf '%s ' "$x"; done
+}
+
+# log_round K WHAT ORDER: starts round K of phase WHAT. The commands of
+# round 1 are logged as they run; of later rounds only their order.
+log_round() {
+    local order=${3% }
+    ROUND=$1; RP="r$1."
+    log "bench: $2 round $1 of $ROUNDS: $order"
+    if [ "$1" = 1 ]; then
+        printf '%s\n' "# ---- $2, round 1 of $ROUNDS: $order" >>"$COMMANDS"
+    else
+        printf '%s\n' "# ---- $2, round $1 of $ROUNDS: the same commands (fresh servers, new ports), in the order $order" >>"$COMMANDS"
+    fi
+}
+
+ACTIVE=""           # the servers measured (built, not failed)
 for s in $SERVERS; do
     if [ "$s" = relaisd ] && [ ! -x "$BUILD/relaisd" ]; then
         log "bench: relaisd is missing ($BUILD/relaisd not built): skipped"
@@ -596,19 +646,57 @@ for s in $SERVERS; do
         continue
     fi
     put "$s" version "$(version_of "$s" | tr ' ' '_')"
-    throughput "$s" || continue
+    ACTIVE+="$s "
+done
+
+# 1. Static throughput: ROUNDS rounds, each server once per round (a fresh
+# server each time), the order rotating; a server that fails is dropped.
+for ((rnd = 1; rnd <= ROUNDS; rnd++)); do
+    order=$(rotate "$rnd" $ACTIVE)
+    [ -n "$order" ] || break
+    log_round "$rnd" static "$order"
+    for s in $order; do
+        throughput "$s" || ACTIVE=$(remove "$s" $ACTIVE)
+    done
+done
+put all rounds "$ROUNDS"
+
+# 2. Idle connections: one server after the other (memory, not speed).
+ROUND=0; RP=""
+cmd "# ---- idle connections: once per server"
+for s in $ACTIVE; do
     idle_phase "$s" request
     idle_phase "$s" silent
-    if [ "$NO_PHP" = 1 ]; then put "$s" php_status skipped; else php_phase "$s"; fi
-    if [ "$s" = relaisd ] && [ "$NO_PHP" != 1 ] && [ "$PHP_REUSE" != 0 ]; then
+done
+
+# 3. PHP: ROUNDS rounds over the rows (relaisd, relaisd with kept FastCGI
+# connections, nginx, Apache), each with a fresh php-fpm and server, the
+# order rotating; a row that fails is dropped.
+PHP_ROWS=""
+for s in $ACTIVE; do
+    if [ "$NO_PHP" = 1 ]; then put "$s" php_status skipped; continue; fi
+    PHP_ROWS+="$s "
+    if [ "$s" = relaisd ] && [ "$PHP_REUSE" != 0 ]; then
         put relaisd_kept php_max "$KEEP_MAX"
         put relaisd_kept php_workers "$RELAISD_WORKERS"
         if [ $((KEEP_MAX * RELAISD_WORKERS)) -gt "$PHP_CHILDREN" ]; then
             log "bench: warning: $RELAISD_WORKERS relaisd workers × max=$KEEP_MAX kept" \
                 "connections > $PHP_CHILDREN php-fpm children: requests may wait behind idle ones"
         fi
-        php_phase relaisd_kept
+        PHP_ROWS+="relaisd_kept "
     fi
+done
+for ((rnd = 1; rnd <= ROUNDS; rnd++)); do
+    order=$(rotate "$rnd" $PHP_ROWS)
+    [ -n "$order" ] || break
+    log_round "$rnd" PHP "$order"
+    for s in $order; do
+        php_phase "$s" || PHP_ROWS=$(remove "$s" $PHP_ROWS)
+    done
+done
+ROUND=0; RP=""
+for s in $PHP_ROWS; do put "$s" php_status ok; done
+for s in $SERVERS; do
     grep -q "^$s status" "$RESULTS" || put "$s" status ok
 done
 put all elapsed_s $(($(date +%s) - START))
@@ -622,14 +710,20 @@ put all php_conns "$PHP_CONNS"
 
 "$PY" - "$RESULTS" "$COMMANDS" "$RECORD" "$ROOT/bench/RESULTS.md" "$IDLE_N" "$HOLD" \
     "$DURATION" "$CONNS" "$T" <<'PYEOF'
-import datetime, os, sys
+import datetime, os, re, statistics, sys
 res_file, cmd_file, record, md_file = sys.argv[1:5]
 idle_n, hold, duration, conns, tmp = int(sys.argv[5]), sys.argv[6], sys.argv[7], sys.argv[8], sys.argv[9]
-R = {}
+# R[name][key]: figures taken once; RR[name][round][key]: per round ("r<k>.key").
+R, RR = {}, {}
 for line in open(res_file):
     parts = line.rstrip("\n").split(" ", 2)
     if len(parts) == 3:
-        R.setdefault(parts[0], {})[parts[1]] = parts[2]
+        rk = re.fullmatch(r"r(\d+)\.(.+)", parts[1])
+        if rk:
+            RR.setdefault(parts[0], {}).setdefault(int(rk[1]), {})[rk[2]] = parts[2]
+        else:
+            R.setdefault(parts[0], {})[parts[1]] = parts[2]
+rounds = int(R.get("all", {}).get("rounds") or 1)
 names = [n for n in ("relaisd", "nginx", "apache") if n in R and R[n].get("status") != "missing"]
 label = {"relaisd": "relaisd", "relaisd_kept": "relaisd, kept connections", "nginx": "nginx",
          "apache": "Apache event"}
@@ -655,18 +749,51 @@ def kv(s):
         out[k] = int(v) if v.isdigit() else v
     return out
 
-def metrics(n):
-    r = R[n]
-    m = {"status": r.get("status", "ok"), "version": r.get("version", "").replace("_", " ")}
+hz = os.sysconf("SC_CLK_TCK")
+
+def round_metrics(r):
+    """The speed figures of one round (static and PHP) from its raw keys."""
+    m = {}
     m["rps"] = num(r.get("rps"))
     m["p99"] = ms(r.get("p99"))
     m["p50"] = ms(r.get("p50"))
     req, ticks = num(r.get("requests")), num(r.get("cpu_ticks"))
-    hz = os.sysconf("SC_CLK_TCK")
     m["cpu_us"] = ticks / hz * 1e6 / req if req and ticks is not None else None
-    m["errors"] = int(num(r.get("sock_errors")) or 0) + int(num(r.get("non2xx")) or 0)
+    m["errors"] = (int(num(r.get("sock_errors")) or 0) + int(num(r.get("non2xx")) or 0)
+                   if "rps" in r else None)
     m["rest_mb"] = num(r.get("rest_pss_kb")) / 1024 if r.get("rest_pss_kb") else None
     m["procs"] = r.get("rest_procs")
+    for s in ("hello", "info"):
+        k = f"php_{s}_"
+        m[k + "rps"] = num(r.get(k + "rps"))
+        m[k + "p99"] = ms(r.get(k + "p99"))
+        m[k + "p50"] = ms(r.get(k + "p50"))
+        m[k + "errors"] = (int(num(r.get(k + "sock_errors")) or 0) + int(num(r.get(k + "non2xx")) or 0)
+                           if k + "rps" in r else None)
+        preq = num(r.get(k + "requests"))
+        for what in ("cpu", "fpm"):
+            t = num(r.get(f"{k}{what}_ticks"))
+            m[f"{k}{what}_us"] = t / hz * 1e6 / preq if preq and t is not None else None
+    return m
+
+def metrics(n):
+    r = R.get(n, {})
+    m = {"status": r.get("status", "ok"), "version": r.get("version", "").replace("_", " ")}
+    # Each speed figure is the median over the rounds of that figure (each
+    # figure on its own: the median p99 need not come from the median req/s
+    # round); errors are summed; "<key>_lo"/"_hi" keep the spread of req/s.
+    per = [round_metrics(RR[n][k]) for k in sorted(RR.get(n, {}))]
+    for key in (per[0] if per else round_metrics({})):
+        vals = [p[key] for p in per if p[key] is not None]
+        if key.endswith("errors"):
+            m[key] = sum(vals) if vals else 0
+        elif key == "procs":
+            m[key] = vals[0] if vals else None
+        else:
+            m[key] = statistics.median(vals) if vals else None
+            m[key + "_n"] = len(vals)
+            m[key + "_lo"] = min(vals) if vals else None
+            m[key + "_hi"] = max(vals) if vals else None
     for mode in ("request", "silent"):
         ready, held = kv(r.get(f"{mode}_ready")), kv(r.get(f"{mode}_held"))
         base, now = num(r.get(f"{mode}_base_pss_kb")), num(r.get(f"{mode}_pss_kb"))
@@ -681,16 +808,6 @@ def metrics(n):
         m[f"{mode}_rss_per_conn"] = ((rn - rb) * 1024 / kept
                                      if rb is not None and rn is not None and kept else None)
     m["php_status"] = r.get("php_status", "-")
-    for s in ("hello", "info"):
-        k = f"php_{s}_"
-        m[k + "rps"] = num(r.get(k + "rps"))
-        m[k + "p99"] = ms(r.get(k + "p99"))
-        m[k + "p50"] = ms(r.get(k + "p50"))
-        m[k + "errors"] = int(num(r.get(k + "sock_errors")) or 0) + int(num(r.get(k + "non2xx")) or 0)
-        preq = num(r.get(k + "requests"))
-        for what in ("cpu", "fpm"):
-            t = num(r.get(f"{k}{what}_ticks"))
-            m[f"{k}{what}_us"] = t / hz * 1e6 / preq if preq and t is not None else None
     return m
 
 M = {n: metrics(n) for n in names}
@@ -709,8 +826,19 @@ def fmt_bytes(b):
 def f(v, spec, suffix=""):
     return "-" if v is None else format(v, spec) + suffix
 
+def spread(m, key):
+    """min–max of req/s over the rounds, and that range as a share of the median."""
+    lo, hi, med = m.get(key + "_lo"), m.get(key + "_hi"), m.get(key)
+    if lo is None or hi is None:
+        return "-"
+    pct = f" ({(hi - lo) / med * 100:.0f}%)" if med else ""
+    return f"{lo:,.0f}–{hi:,.0f}{pct}"
+
+med_of = f" (median of {rounds})" if rounds > 1 else ""
 rows = [
-    ("1 KB static, req/s", lambda m: f(m["rps"], ",.0f"), "rps", True),
+    (f"1 KB static, req/s{med_of}", lambda m: f(m["rps"], ",.0f"), "rps", True),
+    *([("  min–max over rounds (range/median)", lambda m: spread(m, "rps"), None, None)]
+      if rounds > 1 else []),
     ("  p50 / p99 latency", lambda m: f"{f(m['p50'], '.2f')} / {f(m['p99'], '.2f')} ms", "p99", False),
     ("  wrk errors (socket + non-2xx)", lambda m: str(m["errors"]), None, None),
     ("  server CPU per request", lambda m: f(m["cpu_us"], ".1f", " µs"), "cpu_us", False),
@@ -753,25 +881,30 @@ php_ok = [n for n in php_names if M[n]["php_status"] == "ok"]
 php_subjects = [n for n in ("relaisd", "relaisd_kept") if n in php_ok] or \
                [n for n in ("nginx",) if n in php_ok]
 php_refs = [r for r in ("nginx", "apache") if r in php_ok and r not in php_subjects]
-php_head = ["PHP through php-fpm", "req/s", "p50 / p99 latency", "wrk errors",
-            "server CPU / req", "php-fpm CPU / req"]
+# With several rounds, a column after req/s gives its spread (min–max).
+def php_row(title, rps, rng, *rest):
+    return [title, rps, *([rng] if rounds > 1 else []), *rest]
+php_head = php_row("PHP through php-fpm" + (f" (medians of {rounds})" if rounds > 1 else ""),
+                   "req/s", "min–max req/s (range/median)", "p50 / p99 latency", "wrk errors",
+                   "server CPU / req", "php-fpm CPU / req")
 php_table = [php_head]
 for s, title in (("hello", "hello.php (Hello, world)"), ("info", "info.php (phpinfo())")):
     k = f"php_{s}_"
-    php_table.append([title, "", "", "", "", ""])
+    php_table.append(php_row(title, "", "", "", "", "", ""))
     for n in php_names:
         m = M[n]
         if m["php_status"] != "ok":
-            php_table.append(["  " + label[n], m["php_status"], "", "", "", ""])
+            php_table.append(php_row("  " + label[n], m["php_status"], "", "", "", "", ""))
             continue
-        php_table.append(["  " + label[n], f(m[k + "rps"], ",.0f"),
-                          f"{f(m[k + 'p50'], '.2f')} / {f(m[k + 'p99'], '.2f')} ms",
-                          str(m[k + "errors"]), f(m[k + "cpu_us"], ".1f", " µs"),
-                          f(m[k + "fpm_us"], ".1f", " µs")])
+        php_table.append(php_row("  " + label[n], f(m[k + "rps"], ",.0f"), spread(m, k + "rps"),
+                                 f"{f(m[k + 'p50'], '.2f')} / {f(m[k + 'p99'], '.2f')} ms",
+                                 str(m[k + "errors"]), f(m[k + "cpu_us"], ".1f", " µs"),
+                                 f(m[k + "fpm_us"], ".1f", " µs")))
         if n in php_subjects:
             for r in php_refs:
-                php_table.append([f"    ÷ {label[r]}", ratio(k + "rps", n, r), ratio(k + "p99", n, r),
-                                  "", ratio(k + "cpu_us", n, r), ratio(k + "fpm_us", n, r)])
+                php_table.append(php_row(f"    ÷ {label[r]}", ratio(k + "rps", n, r), "",
+                                         ratio(k + "p99", n, r), "", ratio(k + "cpu_us", n, r),
+                                         ratio(k + "fpm_us", n, r)))
 K = R.get("relaisd_kept", {})
 def kept_note(q=""):
     if "relaisd_kept" not in php_names:
@@ -809,10 +942,16 @@ for n in ("relaisd", "relaisd_kept", "nginx", "apache"):
     elif R.get(n, {}).get("php_status") == "failed":
         print(f"\n{label[n]}: PHP failed (see the messages above)")
 A = R["all"]
-php_line = (f"PHP: {A.get('php', '').replace('_', ' ')}, a fresh php-fpm per server, pm static "
-            f"{A.get('php_children')} children, Debian's php.ini; wrk -t1 -c{A.get('php_conns')} "
-            f"-d{duration}s" if A.get("php") else "PHP: not measured")
-print(f"\n{php_line}")
+php_line = (f"PHP: {A.get('php', '').replace('_', ' ')}, a fresh php-fpm and server per row "
+            f"and round, pm static {A.get('php_children')} children, Debian's php.ini; "
+            f"wrk -t1 -c{A.get('php_conns')} -d{duration}s" if A.get("php") else "PHP: not measured")
+rounds_line = (f"{rounds} rounds: in each, every server (static) and every PHP row ran once, "
+               f"a fresh server each time, the order rotating (round k starts with the k-th); "
+               f"req/s, latency, CPU and memory at rest are medians over the rounds, ratios are "
+               f"of medians, errors are summed; the idle-connection phases ran once"
+               if rounds > 1 else
+               "1 round: each figure is a single measurement (ROUNDS=3 for medians)")
+print(f"\n{rounds_line}.\n{php_line}")
 if kept_note():
     print(kept_note())
 print(f"ratios: lower is better for latency, CPU and memory; higher for req/s and "
@@ -824,7 +963,7 @@ if record == "1":
           f"Machine: {R['all'].get('machine', '').replace('_', ' ')}, kernel {R['all'].get('kernel')}; "
           f"{R['all'].get('wrk', '').replace('_', ' ')}; wrk -t1 -c{conns} -d{duration}s pinned "
           f"to CPU 1; {idle_n} idle connections held {hold} s; load average at the "
-          f"start {R['all'].get('load')}. {php_line}.\n",
+          f"start {R['all'].get('load')}. {rounds_line}. {php_line}.\n",
           *md_table(table)]
     if php_names:
         md += ["", *md_table(php_table)]
