@@ -22,7 +22,7 @@ test: deps
 	@cmake -S . -B $(TEST_BUILD) -DRL_SANITIZE=ON -DRL_TESTS=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
-	@RELAIS_BUILD=$(abspath $(TEST_BUILD)) /usr/bin/python3 -m pytest -q tests/e2e tests/interop
+	@RELAIS_BUILD=$(abspath $(TEST_BUILD)) /usr/bin/python3 -m pytest -q tests/e2e tests/interop tests/apps
 
 bench: deps all
 	@scripts/deps.sh bench

@@ -4,8 +4,14 @@
 # Quiet and idempotent: a second run installs nothing.
 set -e
 
+# The second line is for tests/apps (WordPress + MariaDB, DokuWiki): "php" is
+# named so that wordpress' "libapache2-mod-php | php" is met by php8.2-fpm
+# instead of pulling mod_php (which would also switch Debian's apache2 to
+# mpm_prefork); the theme is only a Recommends of wordpress, and without one
+# the front end renders nothing; the php8.2-* are the extensions they use.
 pkgs="build-essential cmake pkg-config libpcre2-dev libcmocka-dev python3 python3-pytest
-      libssl-dev media-types php8.2-fpm apache2"
+      libssl-dev media-types php8.2-fpm apache2
+      php wordpress wordpress-theme-twentytwentythree dokuwiki mariadb-server php8.2-mysql php8.2-xml php8.2-gd php8.2-mbstring php8.2-intl"
 case "$1" in
   bench) pkgs="wrk nginx-light apache2 procps" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
@@ -21,8 +27,9 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-# Services in these packages (apache2, nginx) must not start on install: the
-# benchmark starts its own instances from temporary configurations.
+# Services in these packages (apache2, nginx, mariadb) must not start on
+# install: the benchmark and the tests start their own instances from
+# temporary configurations.
 policy=/usr/sbin/policy-rc.d
 made_policy=""
 if [ ! -e $policy ]; then
