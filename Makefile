@@ -18,7 +18,8 @@ deps:
 run: deps all
 	@scripts/run-example.sh $(BUILD)
 
-test: deps
+test:
+	@scripts/deps.sh test
 	@cmake -S . -B $(TEST_BUILD) -DRL_SANITIZE=ON -DRL_TESTS=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)

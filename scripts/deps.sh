@@ -1,18 +1,21 @@
 #!/bin/sh
-# Installs the Debian packages the build and the tests need, only when missing.
-# "scripts/deps.sh bench" adds what `make bench` compares against.
+# Installs the Debian packages the build and the demo need, only when missing.
+# "scripts/deps.sh test" adds what the tests need, "bench" what `make bench`
+# compares against, "fuzz" the fuzzing toolchain.
 # Quiet and idempotent: a second run installs nothing.
 set -e
 
-# The second line is for tests/apps (WordPress + MariaDB, DokuWiki): "php" is
-# named so that wordpress' "libapache2-mod-php | php" is met by php8.2-fpm
-# instead of pulling mod_php (which would also switch Debian's apache2 to
-# mpm_prefork); the theme is only a Recommends of wordpress, and without one
-# the front end renders nothing; the php8.2-* are the extensions they use.
 pkgs="build-essential cmake pkg-config libpcre2-dev libcmocka-dev python3 python3-pytest
-      libssl-dev media-types php8.2-fpm apache2
-      php wordpress wordpress-theme-twentytwentythree dokuwiki mariadb-server php8.2-mysql php8.2-xml php8.2-gd php8.2-mbstring php8.2-intl"
+      libssl-dev media-types php8.2-fpm apache2"
+# tests/apps (WordPress + MariaDB, DokuWiki): "php" is named so that
+# wordpress' "libapache2-mod-php | php" is met by php8.2-fpm instead of
+# pulling mod_php (which would also switch Debian's apache2 to mpm_prefork);
+# the theme is only a Recommends of wordpress, and without one the front end
+# renders nothing; the php8.2-* are the extensions they use.
+apps="php wordpress wordpress-theme-twentytwentythree dokuwiki mariadb-server php8.2-mysql
+      php8.2-xml php8.2-gd php8.2-mbstring php8.2-intl"
 case "$1" in
+  test)  pkgs="$pkgs $apps" ;;
   bench) pkgs="wrk nginx-light apache2 procps" ;;
   fuzz)  pkgs="clang libclang-rt-14-dev" ;;
 esac
