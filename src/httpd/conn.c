@@ -25,6 +25,7 @@
 #include "http/uri.h"
 #include "httpd/conn.h"
 #include "httpd/mod/core.h"
+#include "httpd/mod/headers.h"
 
 #define HEAD_BUF_INITIAL 2048
 #define MAX_HEADERS_CAP 1000
@@ -1083,6 +1084,9 @@ static void start_response(rl_conn_t *c)
         r->body = NULL;
         r->body_tail = &r->body;
     }
+    /* mod_expires, mod_headers: their say on the header fields, now final
+     * (Apache's output filters run at this point) */
+    rl_headers_before_head(r);
     build_head(c, r);
     c->cur = r->body;
     c->cur_done = 0;

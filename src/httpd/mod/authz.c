@@ -1,10 +1,14 @@
 /* mod_authz_core and mod_authz_host: Require with the all, ip, local, env,
  * method and host providers, "not", and <RequireAll>/<RequireAny>/
- * <RequireNone> containers, evaluated with Apache's three-valued logic. */
+ * <RequireNone> containers, evaluated with Apache's three-valued logic.
+ * Inside <Limit>/<LimitExcept> a Require counts only for those methods: for
+ * the others it is granted within <RequireAll>, neutral elsewhere (Apache's
+ * "directive limited to other methods"). */
 #include <stdio.h>
 #include "httpd/config.h"
 #include "httpd/request.h"
 #include "httpd/vars.h"
+#include "httpd/mod/core.h"
 
 typedef enum { AZ_DENIED, AZ_GRANTED, AZ_NEUTRAL } az_result_t;
 
@@ -21,6 +25,8 @@ typedef struct az_s {
     char **words;
     unsigned nwords;
     rl_expr_t *expr;
+    uint64_t limited;          /* methods it counts for: rl_core_method_bit() bits;
+                                * a container's is the union of its children's */
     struct az_s *children, *next;
     const char *file;
     int line;
@@ -59,6 +65,7 @@ static void *merge_dir(rl_arena_t *a, void *basev, void *addv)
         n->next = NULL;
         c->kind = add->merging == 1 ? AZ_ALL : AZ_ANY;
         c->children = b;
+        c->limited = b->limited | n->limited;
         m->root = c;
     }
     return m;
@@ -77,6 +84,7 @@ static az_t *container(az_dir_t *d, rl_arena_t *a)
 
 static void add_child(az_t *parent, az_t *c)
 {
+    parent->limited |= c->limited;
     az_t **t = &parent->children;
     while (*t)
         t = &(*t)->next;
@@ -148,6 +156,7 @@ static const char *set_require(rl_cmd_parms_t *p, void *conf, int argc, char **a
     az_t *z = rl_arena_calloc(p->arena, sizeof(*z));
     z->file = p->file;
     z->line = p->line;
+    z->limited = rl_core_limited();
     if (strcasecmp(argv[0], "not") == 0) {
         z->negate = true;
         argv++;
@@ -220,7 +229,7 @@ static bool is_loopback(const rl_sockaddr_t *a)
     return rl_ip_pattern_match(&v4, a) || rl_ip_pattern_match(&v6, a);
 }
 
-static az_result_t eval(rl_request_t *r, const az_t *z);
+static az_result_t eval(rl_request_t *r, const az_t *z, uint64_t method, bool in_all);
 
 static az_result_t eval_provider(rl_request_t *r, const az_t *z)
 {
@@ -255,8 +264,12 @@ static az_result_t eval_provider(rl_request_t *r, const az_t *z)
     }
 }
 
-static az_result_t eval(rl_request_t *r, const az_t *z)
+/* <method>: the request's rl_core_method_bit(); <in_all>: <z> sits in a
+ * <RequireAll> (or is the top). */
+static az_result_t eval(rl_request_t *r, const az_t *z, uint64_t method, bool in_all)
 {
+    if (!(z->limited & method))
+        return in_all ? AZ_GRANTED : AZ_NEUTRAL;
     if (z->kind < AZ_ANY) {
         az_result_t v = eval_provider(r, z);
         if (z->negate)
@@ -265,7 +278,7 @@ static az_result_t eval(rl_request_t *r, const az_t *z)
     }
     bool any_denied = false, all_neutral = true;
     for (const az_t *c = z->children; c; c = c->next) {
-        az_result_t v = eval(r, c);
+        az_result_t v = eval(r, c, method, z->kind == AZ_ALL);
         if (z->kind == AZ_ALL && v == AZ_DENIED)
             return AZ_DENIED;
         if (z->kind != AZ_ALL && v == AZ_GRANTED) {
@@ -288,7 +301,10 @@ static int access_checker(rl_request_t *r)
     az_dir_t *d = RL_DIR_CONF(r->dir, rl_authz_core_module);
     if (d == NULL || d->root == NULL)
         return RL_OK;
-    if (eval(r, d->root) == AZ_GRANTED)
+    /* "Satisfy Any" and mod_access_compat let the client in */
+    if (rl_hdrs_get(&r->notes, RL_NOTE_SATISFY_ANY_PASSED))
+        return RL_OK;
+    if (eval(r, d->root, rl_core_method_bit(r), true) == AZ_GRANTED)
         return RL_OK;
     rl_req_log(r, RL_LOG_ERR, "authz_core", "AH01630: client denied by server configuration: %s",
                r->filename ? r->filename : r->uri);

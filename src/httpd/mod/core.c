@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "httpd/config.h"
+#include "httpd/request.h"
 #include "httpd/mod/core.h"
 
 #define ST(p) ((rl_conf_state_t *)(p)->ctx)
@@ -465,7 +466,133 @@ static const char *set_dir_string(rl_cmd_parms_t *p, void *conf, int argc, char 
     return NULL;
 }
 
+/* ---- <Limit> and <LimitExcept> ---- */
+
+/* The methods the directive being read applies to. The configuration is
+ * read by one thread, once per generation: a plain variable will do. */
+static uint64_t limited = RL_LIMIT_ALL;
+
+/* Methods relais has no id for: Apache's other built-in ones (WebDAV's
+ * versioning) have bits from EXT_FIRST on; others get the next bits when
+ * a <Limit> names them (Apache registers them as extension methods); a
+ * method never named has UNNAMED_BIT. */
+enum { EXT_FIRST = 20, EXT_MAX = 40 };
+#define UNNAMED_BIT (UINT64_C(1) << 63)
+static char ext_methods[EXT_MAX][32] = {
+    "VERSION-CONTROL", "CHECKOUT", "UNCHECKOUT", "CHECKIN", "UPDATE", "LABEL", "REPORT",
+    "MKWORKSPACE", "MKACTIVITY", "BASELINE-CONTROL", "MERGE",
+};
+static unsigned n_ext_methods = 11;
+
+uint64_t rl_core_limited(void)
+{
+    return limited;
+}
+
+static uint64_t ext_method_bit(const char *name)
+{
+    for (unsigned i = 0; i < n_ext_methods; i++)
+        if (strcmp(ext_methods[i], name) == 0)
+            return UINT64_C(1) << (EXT_FIRST + i);
+    return 0;
+}
+
+uint64_t rl_core_method_bit(const rl_request_t *r)
+{
+    if (r->method_id == RL_M_HEAD)
+        return UINT64_C(1) << RL_M_GET;
+    if (r->method_id != RL_M_OTHER)
+        return UINT64_C(1) << r->method_id;
+    uint64_t bit = ext_method_bit(r->method);
+    return bit ? bit : UNNAMED_BIT;
+}
+
+/* The bit of the method <name> (case-sensitive, as Apache's method
+ * numbers), registering an unknown one. Returns 0 with <*err> set. */
+static uint64_t limit_method_bit(rl_cmd_parms_t *p, const char *name, const char **err)
+{
+    static const char *names[] = {
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+        "PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK",
+    };
+    for (int i = 0; i < (int)RL_NELEMS(names); i++)
+        if (strcmp(name, names[i]) == 0)
+            return UINT64_C(1) << (i == RL_M_HEAD ? RL_M_GET : i);
+    uint64_t bit = ext_method_bit(name);
+    if (bit)
+        return bit;
+    if (p->context == RL_CTX_HTACCESS)
+        *err = rl_arena_printf(p->arena, "Could not register method '%s' for %s from "
+                               ".htaccess configuration", name, p->cmd->name);
+    else if (n_ext_methods == EXT_MAX || strlen(name) >= sizeof(ext_methods[0]))
+        *err = rl_arena_printf(p->arena, "relais cannot register the method '%s': "
+                               "too many or too long method names", name);
+    else {
+        strcpy(ext_methods[n_ext_methods], name);
+        return UINT64_C(1) << (EXT_FIRST + n_ext_methods++);
+    }
+    return 0;
+}
+
+/* <Limit GET POST>: the directives inside apply as usual, except that the
+ * access ones (Require, Order, Allow, Deny, Satisfy) only count for those
+ * methods; <LimitExcept GET> for all others. Nesting narrows further. */
+static const char *set_limit(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
+{
+    (void)conf; (void)argc; (void)argv;
+    const rl_conf_node_t *n = p->node;
+    bool except = p->cmd->data != 0;
+    if (n->argc == 0)
+        return rl_arena_printf(p->arena, "%s> directive requires additional arguments",
+                               p->cmd->name);
+    uint64_t mask = 0;
+    for (int i = 0; i < n->argc; i++) {
+        const char *err = NULL;
+        if (strcmp(n->argv[i], "TRACE") == 0 && !except)
+            return "TRACE cannot be controlled by <Limit>, see TraceEnable";
+        uint64_t bit = limit_method_bit(p, n->argv[i], &err);
+        if (bit == 0)
+            return err;
+        mask |= bit;
+    }
+    if (except)
+        mask = ~mask;
+    if ((limited & mask) == 0)
+        return rl_arena_printf(p->arena, "%s> directive excludes all methods", p->cmd->name);
+    if ((limited & mask) == limited)
+        return rl_arena_printf(p->arena, "%s> directive specifies methods already excluded",
+                               p->cmd->name);
+    uint64_t saved = limited;
+    limited &= mask;
+    const char *err = rl_config_walk(ST(p), n);
+    limited = saved;
+    return err;
+}
+
+/* ---- mod_php's directives ---- */
+
+/* php_value, php_flag, php_admin_value, php_admin_flag: relais has no
+ * mod_php, PHP runs in php-fpm. Apache without mod_php calls them invalid
+ * commands; relais says so too, and where the setting goes instead. */
+static const char *set_php(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
+{
+    (void)conf;
+    const char *name = p->cmd->name;
+    bool admin = strncmp(name, "php_admin_", 10) == 0;
+    const char *key = argc > 0 ? argv[0] : "name";
+    const char *val = argc > 1 ? argv[1] : "value";
+    const char *ini = admin ? "" : rl_arena_printf(p->arena, ", or \"%s = %s\" in a .user.ini "
+                                                   "file in the directory (PHP reads it itself)",
+                                                   key, val);
+    return rl_arena_printf(p->arena,
+        "Invalid command '%s', perhaps misspelled or defined by a module not included in the "
+        "server configuration (%s belongs to mod_php, which relais does not have: PHP runs in "
+        "php-fpm; put \"%s[%s] = %s\" in the php-fpm pool's configuration file instead%s)",
+        name, name, name, key, val, ini);
+}
+
 #define DIR_OFF(f) offsetof(rl_core_dir_t, f)
+#define PHP(name) { name, set_php, 0, RL_CTX_ANY | RL_CTX_HTACCESS, RL_OVR_ALL, RL_ARGS_RAW, NULL }
 #define MPM(name) { name, rl_cmd_ignored_listed, 0, RL_CTX_SERVER, 0, RL_ARGS_RAW, NULL }
 
 static const rl_cmd_t core_cmds[] = {
@@ -553,6 +680,14 @@ static const rl_cmd_t core_cmds[] = {
     { "DefaultRuntimeDir", rl_cmd_set_ignored, 0, RL_CTX_SERVER, 0, RL_ARGS_TAKE1,
       "The location of the directory Apache changes to before dumping core" },
     { "Mutex", rl_cmd_set_ignored, 0, RL_CTX_SERVER, 0, RL_ARGS_RAW, "mutex (or \"default\") and mechanism" },
+    { "<Limit", set_limit, 0, RL_CTX_ANY | RL_CTX_HTACCESS, RL_OVR_LIMIT | RL_OVR_AUTHCFG,
+      RL_ARGS_RAW, "Container for authentication directives when accessed using specified "
+      "HTTP methods" },
+    { "<LimitExcept", set_limit, 1, RL_CTX_ANY | RL_CTX_HTACCESS,
+      RL_OVR_LIMIT | RL_OVR_AUTHCFG, RL_ARGS_RAW, "Container for authentication directives "
+      "to be applied when any HTTP method other than those specified is used to access the "
+      "resource" },
+    PHP("php_value"), PHP("php_flag"), PHP("php_admin_value"), PHP("php_admin_flag"),
     { "RelaisWorkers", set_workers, 0, RL_CTX_SERVER, 0, RL_ARGS_TAKE1,
       "Number of worker processes (default: one per CPU)" },
     MPM("StartServers"), MPM("ServerLimit"), MPM("ThreadsPerChild"), MPM("ThreadLimit"),

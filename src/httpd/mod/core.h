@@ -53,4 +53,22 @@ int rl_core_signature(const rl_dirconf_t *d);
  * passed to scripts (HTTP_AUTHORIZATION, HTTP_PROXY_AUTHORIZATION)? */
 bool rl_core_cgi_pass_auth(const rl_dirconf_t *d);
 
+/* <Limit method ...> and <LimitExcept method ...>: the methods the directive
+ * being read applies to (Apache's cmd->limited), as a mask of the bits
+ * rl_core_method_bit() gives; every bit outside those sections. Only
+ * meaningful while the configuration is read (the access directives record
+ * it: Require, Order, Allow, Deny, Satisfy). */
+#define RL_LIMIT_ALL UINT64_MAX
+uint64_t rl_core_limited(void);
+
+/* The bit of <r>'s method in those masks. HEAD counts as GET, as in Apache;
+ * a method relais does not know has the bit a <Limit> naming it registered,
+ * else one no <Limit> names (<LimitExcept> covers it). */
+uint64_t rl_core_method_bit(const rl_request_t *r);
+
+/* Set in r->notes by mod_access_compat when "Satisfy Any" applies to the
+ * request and its Allow/Deny rules let it in: mod_authz_core's Require is
+ * then not consulted (Apache skips its authorization phase). */
+#define RL_NOTE_SATISFY_ANY_PASSED "access_compat-satisfy-any"
+
 #endif

@@ -1,31 +1,16 @@
 /* Modules of Debian's default set that relais does not implement yet, so
- * that Debian's stock tree loads. Two kinds:
- *  - cosmetic ones (autoindex's icons, compression, language negotiation,
- *    mod_status's switches): their directives are accepted and listed by
- *    relaisd -t as ignored; responses are served without them;
- *  - ones whose directives restrict access (mod_access_compat's
- *    Order/Allow/Deny): loading is fine, but using them is an error,
- *    because ignoring "Deny from all" would expose what it protects.
+ * that Debian's stock tree loads: cosmetic ones (autoindex's icons,
+ * compression, language negotiation, mod_status's switches), whose
+ * directives are accepted and listed by relaisd -t as ignored; responses
+ * are served without them.
  * Authentication (AuthType, AuthName, AuthUserFile...) is accepted: every
  * "Require user/valid-user/group" that would rely on it is an error of
  * mod_authz_core until authentication exists. */
 #include "httpd/config.h"
 
 #define IGN(name) { name, rl_cmd_ignored_listed, 0, RL_CTX_ANY | RL_CTX_HTACCESS, RL_OVR_ALL, RL_ARGS_RAW, NULL }
-#define REFUSE(name) { name, refuse, 0, RL_CTX_ANY | RL_CTX_HTACCESS, RL_OVR_LIMIT, RL_ARGS_RAW, NULL }
 #define END { NULL, NULL, 0, 0, 0, 0, NULL }
 
-static const char *refuse(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
-{
-    (void)conf; (void)argc; (void)argv;
-    return rl_arena_printf(p->arena, "%s (mod_access_compat) is not implemented by relais yet; "
-                           "use Require (mod_authz_host): \"Require all denied\", "
-                           "\"Require ip ...\"", p->cmd->name);
-}
-
-static const rl_cmd_t access_compat_cmds[] = {
-    REFUSE("Order"), REFUSE("Allow"), REFUSE("Deny"), REFUSE("Satisfy"), END
-};
 static const rl_cmd_t authn_core_cmds[] = { IGN("AuthType"), IGN("AuthName"), END };
 static const rl_cmd_t auth_basic_cmds[] = {
     IGN("AuthBasicProvider"), IGN("AuthBasicAuthoritative"), IGN("AuthBasicFake"),
@@ -55,7 +40,6 @@ static const rl_cmd_t negotiation_cmds[] = {
 };
 static const rl_cmd_t status_cmds[] = { IGN("ExtendedStatus"), IGN("SeeRequestTail"), END };
 
-rl_module_t rl_access_compat_module = { .name = "access_compat", .explicit_only = true, .cmds = access_compat_cmds };
 rl_module_t rl_authn_core_module = { .name = "authn_core", .explicit_only = true, .cmds = authn_core_cmds };
 rl_module_t rl_auth_basic_module = { .name = "auth_basic", .explicit_only = true, .cmds = auth_basic_cmds };
 rl_module_t rl_authn_file_module = { .name = "authn_file", .explicit_only = true, .cmds = authn_file_cmds };
