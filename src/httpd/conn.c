@@ -1031,10 +1031,11 @@ static void build_head(rl_conn_t *c, rl_request_t *r)
     rl_buf_appendf(b, "HTTP/1.1 %s\r\n", rl_http_status_line(r->status));
     put_header(b, "Date", rl_http_date_now(rl_loop_time(c->w->loop)));
     put_header(b, "Server", r->cf->server_banner);
-    for (rl_hdr_t *h = r->out.head; h; h = h->next)
+    /* Apache's order: err_headers_out, then headers_out */
+    for (rl_hdr_t *h = r->err_out.head; h; h = h->next)
         if (h->value)
             put_header(b, h->name, h->value);
-    for (rl_hdr_t *h = r->err_out.head; h; h = h->next)
+    for (rl_hdr_t *h = r->out.head; h; h = h->next)
         if (h->value)
             put_header(b, h->name, h->value);
     if (r->streaming) {

@@ -154,9 +154,10 @@ int rl_req_server_port(const rl_request_t *r)
 const char *rl_req_self_url(rl_request_t *r, const char *path)
 {
     const char *host = r->hostname ? r->hostname : rl_req_server_name(r);
-    int port = r->hostname ? r->host_port : rl_req_server_port(r);
-    if (port == 0)
-        port = rl_sockaddr_port(rl_req_local(r));
+    /* a Host without a port: ServerName's port, else 80 (Apache's
+     * ap_get_server_port with UseCanonicalName Off) */
+    int port = !r->hostname ? rl_req_server_port(r) : r->host_port ? r->host_port
+             : r->server->port ? r->server->port : 80;
     bool v6 = strchr(host, ':') != NULL;
     if (port == 80)
         return rl_arena_printf(r->arena, "http://%s%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "", path);

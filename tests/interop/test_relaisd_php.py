@@ -344,3 +344,19 @@ def test_fallback_resource_as_apache(make_apache, make_relaisd, php_fpm):
         envs = [_ask(d, "GET", target, None, None) for d in (apache, rl)]
         d = diff_env(envs[0], envs[1], ignore=IGNORE, labels=("apache", "relaisd"))
         assert not d, (target, d)
+
+
+@pytest.mark.parametrize("directive,kept", [("Header always unset X-App", False),
+                                            ("Header unset X-App", True)])
+def test_script_headers_are_always_headers(make_apache, make_relaisd, php_fpm, directive, kept):
+    """A script's header fields are in Apache's err_headers_out: only
+    "Header always" reaches them (the hardening line for X-Powered-By)."""
+    from relais import request
+    apache = make_apache(sock=php_fpm, name="apache2", modules=["headers"])
+    rl = make_relaisd(template=RELAISD_CONF, name="relaisd", sock=str(php_fpm.sock))
+    for d in (apache, rl):
+        d.write("htdocs/h.php", b"<?php header('X-App: 1'); echo 'x';")
+        d.write_config(extra=directive, sock=str(php_fpm.sock))
+        d.start()
+    got = [request(d.port, "GET", "/h.php").header("X-App") for d in (apache, rl)]
+    assert got == (["1", "1"] if kept else [None, None])

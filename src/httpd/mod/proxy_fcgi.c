@@ -373,7 +373,8 @@ static void cgi_params(fcgi_t *f)
     env_set(r, "SERVER_NAME", rl_req_server_name(r));
     env_set(r, "SERVER_ADDR", rl_conn_local_str(r->conn));
     env_set(r, "SERVER_PORT", rl_arena_printf(r->arena, "%d", r->host_port ? r->host_port
-                                              : r->hostname ? 80 : rl_req_server_port(r)));
+                                              : !r->hostname ? rl_req_server_port(r)
+                                              : r->server->port ? r->server->port : 80));
     env_set(r, "REMOTE_ADDR", rl_conn_peer_ip(r->conn));
     const char *root = r->server->document_root ? r->server->document_root : "/var/www/html";
     env_set(r, "DOCUMENT_ROOT", root);
@@ -568,10 +569,16 @@ static bool parse_head(fcgi_t *f, const char *h, size_t len)
             r->status = atoi(value) >= 100 && atoi(value) <= 999 ? atoi(value) : 500;
         else if (strcasecmp(name, "Content-Type") == 0)
             r->content_type = value;
+        else if (strcasecmp(name, "Location") == 0 || strcasecmp(name, "Content-Range") == 0 ||
+                 strcasecmp(name, "Last-Modified") == 0)
+            rl_hdrs_add(r->arena, &r->out, name, value);
         else if (strcasecmp(name, "Content-Length") != 0 &&
                  strcasecmp(name, "Transfer-Encoding") != 0 &&
                  strcasecmp(name, "Connection") != 0)
-            rl_hdrs_add(r->arena, &r->out, name, value);
+            /* as Apache's script-header scan: the rest goes to the headers
+             * sent whatever happens (so "Header always unset X-Powered-By"
+             * is what removes PHP's, as with Apache) */
+            rl_hdrs_add(r->arena, &r->err_out, name, value);
         h = nl ? nl + 1 : end;
     }
     const char *loc = rl_hdrs_get(&r->out, "Location");
