@@ -854,7 +854,9 @@ def test_directory_slash(relaisd):
     start(relaisd, '<Directory "{docroot}/noslash">\nDirectorySlash Off\n</Directory>')
     r = relaisd.get("/dir?a=1")
     assert r.status == 301
-    assert r.headers["Location"] == f"http://localhost:{relaisd.port}/dir/?a=1"
+    # the harness sends "Host: localhost": no port there means ServerName's
+    # port, else 80 (Apache's UseCanonicalName Off)
+    assert r.headers["Location"] == "http://localhost/dir/?a=1"
     r = relaisd.get("/dir", host=f"example.test:{relaisd.port}")
     assert r.headers["Location"] == f"http://example.test:{relaisd.port}/dir/"
     r = relaisd.get("/noslash")

@@ -28,10 +28,6 @@ TABLE = json.loads(gen_cases.TABLE.read_text())
 # Differences that do not come from mod_rewrite, by (case, target): the
 # case fails as an expected failure while only these remain.
 KNOWN = {
-    **{(c, t): "mod_dir's redirect: rl_req_self_url() puts the local port in the "
-               "Location when the Host header has none; Apache uses 80"
-       for c, t in [("wordpress", "/wp-admin"), ("dokuwiki", "/dokuwiki"), ("laravel", "/sub"),
-                    ("dir_noslash", "/sub")]},
     ("dir_request_filename", "/sub/"): "mod_dir's index file: relais runs the request again "
         "(E= of the second pass wins); Apache merges a sub-request's environment under the "
         "first pass's",

@@ -892,6 +892,21 @@ def check_config(base, name, text, recorder, tcp_port):
     return r.rc == 0, (r.stdout + r.stderr).strip()
 
 
+def dump(table):
+    """The table as JSON, one line per request outcome (readable diffs)."""
+    lines = {}
+    for g in table["groups"]:
+        for c in g["cases"]:
+            for r in c["requests"]:
+                key = f"@@{len(lines)}@@"
+                lines[key] = json.dumps(r["expect"], sort_keys=True)
+                r["expect"] = key
+    text = json.dumps(table, indent=1)
+    for key, line in lines.items():
+        text = text.replace(f'"{key}"', line)
+    return text + "\n"
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("-k", help="only the cases whose name contains this (printed)")
@@ -937,7 +952,7 @@ def main():
         for e in errors:
             print(f"== -t {e['name']}: apache_ok={e['apache_ok']} {e['apache_says'][:200]}")
     if not args.k:
-        TABLE.write_text(json.dumps(table, indent=1, sort_keys=False) + "\n")
+        TABLE.write_text(dump(table))
         n = sum(len(c["requests"]) for g in groups for c in g["cases"])
         print(f"{TABLE}: {sum(len(g['cases']) for g in groups)} cases, {n} requests, "
               f"{len(errors)} configuration checks")

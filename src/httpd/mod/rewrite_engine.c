@@ -653,7 +653,7 @@ static const char *server_name(rl_request_t *r)
  * port, else ServerName's, else 80. */
 static int server_port(rl_request_t *r)
 {
-    return r->host_port ? r->host_port : r->hostname || !r->server->port ? 80 : r->server->port;
+    return r->host_port ? r->host_port : r->server->port ? r->server->port : 80;
 }
 
 /* "http://host[:port]<path>" as Apache builds URLs of this server. */
@@ -1231,16 +1231,19 @@ const char *rl_rewrite_join(rl_arena_t *a, const char *root, const char *path)
 
 /* Requests that met an [END] rule. Apache marks the request's pool, which
  * an internal redirect keeps; relais empties the notes then, so the mark
- * lives here until the request's arena is emptied (workers have one
- * thread). */
-static const rl_request_t *ended[64];
-static unsigned nended;
+ * lives here until the request's arena is emptied: as many as requests in
+ * flight in the worker (which has one thread). */
+static const rl_request_t **ended;
+static unsigned nended, ended_cap;
 
 static void unmark_end(void *data)
 {
-    for (unsigned i = 0; i < nended; i++)
-        if (ended[i] == data)
+    for (unsigned i = 0; i < nended; i++) {
+        if (ended[i] == data) {
             ended[i] = ended[--nended];
+            return;
+        }
+    }
 }
 
 bool rl_rewrite_ended(const rl_request_t *r)
@@ -1253,8 +1256,12 @@ bool rl_rewrite_ended(const rl_request_t *r)
 
 static void mark_end(rl_request_t *r)
 {
-    if (rl_rewrite_ended(r) || nended == RL_NELEMS(ended))
+    if (rl_rewrite_ended(r))
         return;
+    if (nended == ended_cap) {
+        ended_cap = ended_cap ? 2 * ended_cap : 16;
+        ended = rl_xrealloc(ended, ended_cap * sizeof(*ended));
+    }
     ended[nended++] = r;
     rl_arena_on_cleanup(r->arena, unmark_end, r);
 }
