@@ -152,3 +152,14 @@ def test_fallback_resource_from_htaccess(site):
     assert rl.get("/app/some/route?x=1").body == b"front"
     assert rl.get("/app/real.txt").body == b"real"
     assert rl.get("/bad/nothing").status == 404
+
+
+def test_redirectmatch_404_in_htaccess(site):
+    """WordPress hardening guides' `RedirectMatch 404 /\\.git`: a status
+    without a URL, from a .htaccess file."""
+    rl = site(files=[("htdocs/.htaccess", b"RedirectMatch 404 /\\.git\nRedirect 301 /old /new\n"),
+                     ("htdocs/.git/config", b"secret")])
+    r = rl.get("/.git/config")
+    assert r.status == 404 and b"secret" not in r.body
+    r = rl.get("/old")
+    assert r.status == 301 and r.header("Location") == "http://localhost/new"
