@@ -10,6 +10,7 @@
  * The reader's file-system calls are confined to a scratch directory made
  * at start-up (with files to Include), so "Include /" cannot read the host. */
 #define RL_CONF_CHUNK 7
+#include "sandbox.h"
 #include <assert.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -19,9 +20,6 @@
 #include "conf/lexer.c"
 #include "conf/tree.c"
 
-static char sandbox[64];
-static size_t sandbox_len;
-static char input_path[128];
 
 static bool inside(const char *path)
 {
@@ -56,42 +54,10 @@ static int guarded_stat(const char *path, struct stat *st)
     return stat(path, st);
 }
 
-static void put(const char *rel, const char *text)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "%s/%s", sandbox, rel);
-    for (char *s = path + sandbox_len + 1; (s = strchr(s, '/')) != NULL; s++) {
-        *s = '\0';
-        mkdir(path, 0755);
-        *s = '/';
-    }
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
-        abort();
-    fputs(text, f);
-    fclose(f);
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(path);
-}
-
-static void remove_sandbox(void)
-{
-    nftw(sandbox, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc; (void)argv;
-    strcpy(sandbox, "/tmp/fuzz-conf-XXXXXX");
-    if (mkdtemp(sandbox) == NULL)
-        abort();
-    sandbox_len = strlen(sandbox);
-    atexit(remove_sandbox);
-    snprintf(input_path, sizeof(input_path), "%s/in.conf", sandbox);
+    sandbox_make("/tmp/fuzz-conf-XXXXXX");
     put("a.conf", "A 1\n<Directory /x>\n  B \"two words\"\n</Directory>\n");
     put("conf.d/1.conf", "Define FROM_INCLUDE 1\nOne ${FROM_INCLUDE}\n");
     put("conf.d/2.conf", "<IfModule mod_two.c>\nTwo\n</IfModule>\n");

@@ -12,6 +12,7 @@
  * File-system calls are confined to a scratch directory (also the -p
  * prefix) holding files to include; files the reader creates (logs) are
  * opened as /dev/null so that nothing grows. */
+#include "sandbox.h"
 #include <assert.h>
 #include <ftw.h>
 #include <stdarg.h>
@@ -20,9 +21,6 @@
 
 #include "fpm/conf.c"
 
-static char sandbox[64];
-static size_t sandbox_len;
-static char input_path[128];
 
 static bool inside(const char *path)
 {
@@ -86,42 +84,10 @@ static char *fake_getenv(const char *name)
     return strcmp(name, "FUZZ_ENV") == 0 ? "from-env" : NULL;
 }
 
-static void put(const char *rel, const char *text)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "%s/%s", sandbox, rel);
-    for (char *s = path + sandbox_len + 1; (s = strchr(s, '/')) != NULL; s++) {
-        *s = '\0';
-        mkdir(path, 0755);
-        *s = '/';
-    }
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
-        abort();
-    fputs(text, f);
-    fclose(f);
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st; (void)flag; (void)ftw;
-    return remove(path);
-}
-
-static void remove_sandbox(void)
-{
-    nftw(sandbox, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc; (void)argv;
-    strcpy(sandbox, "/tmp/fuzz-fpm-XXXXXX");
-    if (mkdtemp(sandbox) == NULL)
-        abort();
-    sandbox_len = strlen(sandbox);
-    atexit(remove_sandbox);
-    snprintf(input_path, sizeof(input_path), "%s/in.conf", sandbox);
+    sandbox_make("/tmp/fuzz-fpm-XXXXXX");
     put("pool.d/www.conf", "[www]\nuser = www-data\ngroup = www-data\nlisten = www.sock\n"
                            "pm = dynamic\npm.max_children = 5\npm.start_servers = 2\n"
                            "pm.min_spare_servers = 1\npm.max_spare_servers = 3\n");
