@@ -4,22 +4,27 @@
 # one run, then the same two PHP scripts (hello world, phpinfo()) through
 # php-fpm over FastCGI. The static and PHP measurements are interleaved and
 # repeated: ROUNDS rounds, each running every server once, in an order that
-# rotates from round to round; medians are reported. See bench/README.md.
+# rotates from round to round; medians are reported. Two more phases, in
+# rounds too: the cost of .htaccess lookups (relaisd and Apache, the 1 KB file
+# with AllowOverride None then All) and WordPress' front page (relaisd and
+# Apache, same php-fpm pool, MariaDB). See bench/README.md.
 #
 #   bench/run.sh [BUILD_DIR] [--record] [--quick]      (`make bench` passes "build")
 #     --record  append a dated section to bench/RESULTS.md
 #     --quick   3 s runs, 1 round, 1,000 idle connections (a smoke test)
 #   Environment: DURATION (10) WARMUP (2) CONNS (50) IDLE_N (5000) HOLD (5)
-#                ROUNDS (3: static and PHP rounds; --quick: 1)
+#                ROUNDS (3: static, .htaccess, PHP, WordPress rounds; --quick: 1)
 #                SERVERS ("relaisd nginx apache") KEEP=1 (keep the temp dir)
 #                RELAISD_EXTRA (directives appended to relaisd's config)
 #                PHP_CHILDREN (4: php-fpm's pm.max_children) PHP_CONNS (CONNS)
 #                NO_PHP=1 (skip the PHP phase)
 #                PHP_REUSE=0 (skip relaisd's PHP phase with kept FastCGI connections)
+#                NO_HTACCESS=1 (skip the AllowOverride None/All phase)
+#                NO_WP=1 (skip the WordPress phase) WP_CONNS (8: its wrk connections)
 #
 # Servers are started and stopped by PID from a temp prefix (never service or
 # systemctl, never port 80), on 127.0.0.1 only. Every step is bounded; a
-# watchdog ends the run (after about 1,000 s at the defaults: WATCHDOG_S).
+# watchdog ends the run (after about 1,700 s at the defaults: WATCHDOG_S).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -31,7 +36,7 @@ for a in "$@"; do
         --record) RECORD=1 ;;
         --quick) DURATION=${DURATION:-3}; WARMUP=${WARMUP:-1}; IDLE_N=${IDLE_N:-1000}
                  ROUNDS=${ROUNDS:-1} ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
         -*) echo "bench: unknown option $a" >&2; exit 2 ;;
         *) BUILD=$a ;;
     esac
@@ -49,6 +54,10 @@ PHP_CHILDREN=${PHP_CHILDREN:-4}
 PHP_CONNS=${PHP_CONNS:-$CONNS}
 NO_PHP=${NO_PHP:-0}
 PHP_REUSE=${PHP_REUSE:-1}
+NO_HTACCESS=${NO_HTACCESS:-0}
+NO_WP=${NO_WP:-0}
+WP_CONNS=${WP_CONNS:-8}
+WP_SETUP_S=240      # bound of the WordPress setup (MariaDB, copy, web installer)
 PHP_FPM=/usr/sbin/php-fpm8.2
 IDLE_KA=60          # keep-alive timeout of the idle-connection phase
 PY=/usr/bin/python3
@@ -64,6 +73,11 @@ APACHE=$(command -v apache2 || echo /usr/sbin/apache2)
 if [ "$NO_PHP" != 1 ] && [ ! -x "$PHP_FPM" ]; then
     echo "bench: $PHP_FPM is missing (scripts/deps.sh installs php8.2-fpm): no PHP phase" >&2
     NO_PHP=1
+fi
+WP_MISSING=""
+if [ "$NO_WP" != 1 ] && ! WP_MISSING=$("$PY" bench/wordpress.py check 2>&1); then
+    echo "bench: no WordPress phase: ${WP_MISSING#wordpress.py: }" >&2
+    NO_WP=1
 fi
 
 T=$(mktemp -d /tmp/relais-bench.XXXXXX)
@@ -122,17 +136,24 @@ trap cleanup EXIT
 trap 'log "bench: interrupted"; exit 130' INT
 trap 'log "bench: stopped (watchdog or SIGTERM)"; exit 143' TERM
 # The watchdog: each wrk run (per round, one static and two PHP per server,
-# two more for relaisd's kept connections) gets its warm-up, its duration and
-# 5 s; each start of a server for them (with its php-fpm) 8 s; each server
-# 60 s for its idle phases; the summary 60 s.
+# two more for relaisd's kept connections, two .htaccess runs and one
+# WordPress run for relaisd and for Apache) gets its warm-up, its duration and
+# 5 s; each start of a server for them (with its php-fpm) 8 s, 16 s with the
+# WordPress check; each server 60 s for its idle phases; the WordPress setup
+# WP_SETUP_S; the summary 60 s.
 NSERVERS=$(wc -w <<<"$SERVERS")
 NPHP=0
 if [ "$NO_PHP" != 1 ]; then
     NPHP=$NSERVERS
     [ "$PHP_REUSE" != 0 ] && grep -qw relaisd <<<"$SERVERS" && NPHP=$((NPHP + 1))
 fi
-WATCHDOG_S=$(( ROUNDS * ((NSERVERS + 2 * NPHP) * (WARMUP + DURATION + 5) + (NSERVERS + NPHP) * 8)
-               + NSERVERS * 60 + 60 ))
+NHTTPD=$(tr ' ' '\n' <<<"$SERVERS" | grep -cx 'relaisd\|apache')
+NHT=0; NWP=0; WP_S=0
+[ "$NO_HTACCESS" != 1 ] && NHT=$((2 * NHTTPD))
+[ "$NO_WP" != 1 ] && [ "$NHTTPD" -gt 0 ] && { NWP=$NHTTPD; WP_S=$WP_SETUP_S; }
+WATCHDOG_S=$(( ROUNDS * ((NSERVERS + 2 * NPHP + NHT + NWP) * (WARMUP + DURATION + 5)
+                         + (NSERVERS + NPHP + NHT) * 8 + NWP * 16)
+               + NSERVERS * 60 + WP_S + 60 ))
 ( trap 'kill $sl 2>/dev/null; exit 0' TERM
   sleep "$WATCHDOG_S" & sl=$!; wait $sl && kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
 WATCHDOG=$!
@@ -163,6 +184,19 @@ printf '<?php phpinfo();\n' >"$DOCROOT/info.php"
 chmod -R a+rX "$DOCROOT"
 URL_PATH=/1k.bin
 PHP_SOCK=""         # set during the PHP phase: the configs then hand .php to it
+# The .htaccess phase's tree: the same file in a DocumentRoot three directories
+# below the <Directory> that gets AllowOverride None or All; one small
+# .htaccess on the way (a/b), none in the others ($HT_DIR, a, a/b/c).
+HT_DIR=$T/htaccess
+HT_ROOT=$HT_DIR/a/b/c
+mkdir -p "$HT_ROOT"
+cp "$DOCROOT/1k.bin" "$HT_ROOT/1k.bin"
+echo 'Options -Indexes' >"$HT_DIR/a/b/.htaccess"
+chmod -R a+rX "$HT_DIR"
+# Set around a start by the .htaccess and WordPress phases (httpd_common,
+# conf_apache): the DocumentRoot, the <Directory> of its settings, its
+# AllowOverride and DirectoryIndex, Apache's extra modules.
+SITE_ROOT=""; SITE_DIR=""; SITE_OVERRIDE=""; SITE_INDEX=""; APACHE_MORE_MODS=""
 
 IDLE_BIN=$T/idle_conns
 cc -O2 -std=c17 -Wall -Wextra -D_GNU_SOURCE -o "$IDLE_BIN" bench/idle_conns.c || exit 1
@@ -268,10 +302,11 @@ CustomLog $1/access.log combined
     AllowOverride None
     Require all denied
 </Directory>
-DocumentRoot $DOCROOT
-<Directory $DOCROOT>
+DocumentRoot ${SITE_ROOT:-$DOCROOT}
+<Directory ${SITE_DIR:-${SITE_ROOT:-$DOCROOT}}>
     Options Indexes FollowSymLinks
-    AllowOverride None
+    AllowOverride ${SITE_OVERRIDE:-None}${SITE_INDEX:+
+    DirectoryIndex $SITE_INDEX}
     Require all granted
 </Directory>
 EOF
@@ -289,7 +324,7 @@ conf_apache() {
     mkdir -p "$d/run"
     {
         echo "# Debian's apache2.conf + default modules (event MPM at Debian's settings)"
-        for m in $APACHE_MODS ${PHP_SOCK:+proxy proxy_fcgi}; do
+        for m in $APACHE_MODS ${PHP_SOCK:+proxy proxy_fcgi} $APACHE_MORE_MODS; do
             echo "Include /etc/apache2/mods-available/$m.load"
             [ -f "/etc/apache2/mods-available/$m.conf" ] &&
                 echo "Include /etc/apache2/mods-available/$m.conf"
@@ -591,6 +626,148 @@ php_phase() {
     stop_server "$FPM_PID"
 }
 
+# http_status PORT PATH: the status of one GET (or "none").
+http_status() {
+    "$PY" - "$1" "$2" <<'PYEOF' 2>/dev/null || echo none
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+c.request("GET", sys.argv[2])
+print(c.getresponse().status)
+PYEOF
+}
+
+# ht_phase NAME MODE: a fresh server (relaisd or Apache) serving the 1 KB file
+# from $HT_ROOT, with AllowOverride MODE (None or All) on $HT_DIR, three
+# directories above it: with All, each request looks for .htaccess in
+# $HT_DIR, a, a/b (found: Options -Indexes) and a/b/c. wrk as in the static
+# phase. One round's figures under ht_<name>_<none|all>.
+ht_phase() {
+    local name=$1 mode=$2 row port url out c0 c1 st rc
+    row=ht_${name}_$(tr 'A-Z' 'a-z' <<<"$mode")
+    port=$(free_port)
+    cmd "# $name: /1k.bin from DocumentRoot \$T/htaccess/a/b/c, <Directory \$T/htaccess> AllowOverride $mode"
+    SITE_ROOT=$HT_ROOT; SITE_DIR=$HT_DIR; SITE_OVERRIDE=$mode
+    start_server "$name" "$port" ""
+    rc=$?
+    SITE_ROOT=""; SITE_DIR=""; SITE_OVERRIDE=""
+    [ $rc -eq 0 ] || { put "ht_$name" ht_status failed; return 1; }
+    st=$(http_status "$port" "$URL_PATH")
+    if [ "$st" != 200 ]; then
+        log "bench: $name, AllowOverride $mode: GET $URL_PATH answered $st"
+        show_logs "$name"
+        put "ht_$name" ht_status failed
+        stop_server "$SRV_PID"
+        return 1
+    fi
+    # what Options -Indexes in a/b/.htaccess does to a directory without index
+    [ "$ROUND" = 1 ] && put "$row" index_status "$(http_status "$port" /)"
+    sleep 0.5
+    url="http://127.0.0.1:$port$URL_PATH"
+    out=$T/$name/wrk.$row.r$ROUND.txt
+    log "bench: round $ROUND: $name, AllowOverride $mode: warm-up ${WARMUP}s, then wrk ${DURATION}s"
+    cmd "$PIN wrk -t1 -c$CONNS -d${WARMUP}s $url    # warm-up"
+    timeout $((WARMUP + 15)) $PIN wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$url" >/dev/null
+    c0=$(cpu_ticks "$SRV_PID")
+    cmd "$PIN wrk -t1 -c$CONNS -d${DURATION}s --latency $url"
+    timeout $((DURATION + 15)) $PIN wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1
+    c1=$(cpu_ticks "$SRV_PID")
+    put "$row" "${RP}cpu_ticks" $((c1 - c0))
+    put_wrk "$row" "$RP" "$out"
+    stop_server "$SRV_PID"
+}
+
+# ---- WordPress: bench/wordpress.py (MariaDB, the site, the web installer)
+WP_DIR=$T/wp
+WP_ROOT=$WP_DIR/htdocs
+WP_HELPER=""        # pid of `wordpress.py serve`: MariaDB is its child
+WP_PORT=""
+
+# wp_start NAME: a fresh php-fpm (the PHP phase's pool, in $T/wp_NAME/fpm)
+# and a fresh server NAME for the site: DocumentRoot $WP_ROOT with
+# AllowOverride All and DirectoryIndex index.php, *.php to php-fpm (Apache:
+# plus mod_rewrite). Sets WP_PORT, SRV_PID, FPM_PID.
+wp_start() {
+    local name=$1 rc
+    WP_PORT=$(free_port)
+    start_fpm "wp_$name" || return 1
+    PHP_SOCK=$FPM_SOCK; SITE_ROOT=$WP_ROOT; SITE_OVERRIDE=All
+    SITE_INDEX="index.php index.html"; APACHE_MORE_MODS=rewrite
+    start_server "$name" "$WP_PORT" ""
+    rc=$?
+    PHP_SOCK=""; SITE_ROOT=""; SITE_OVERRIDE=""; SITE_INDEX=""; APACHE_MORE_MODS=""
+    [ $rc -eq 0 ] || { stop_server "$FPM_PID"; return 1; }
+}
+
+wp_stop() { stop_server "$SRV_PID"; stop_server "$FPM_PID"; }
+
+# wp_setup NAME: MariaDB and the site (wordpress.py serve, our child until
+# the end of the phase), then the web installer, login and permalinks
+# (/%postname%/: WordPress writes .htaccess) through php-fpm and server NAME.
+wp_setup() {
+    local first=$1 i
+    mkdir -p "$WP_DIR"
+    cmd "# ---- WordPress: set up once (MariaDB from a fresh datadir, Debian's wordpress in \$T/wp/htdocs)"
+    cmd "$PY bench/wordpress.py serve \$T/wp    # mariadbd --no-defaults --skip-networking, until the phase ends"
+    "$PY" "$ROOT/bench/wordpress.py" serve "$WP_DIR" >"$WP_DIR/serve.log" 2>&1 </dev/null &
+    WP_HELPER=$!
+    MASTERS+=("$WP_HELPER")
+    for ((i = 0; i < 900; i++)); do
+        [ -s "$WP_DIR/ready" ] && break
+        kill -0 "$WP_HELPER" 2>/dev/null || break
+        sleep 0.1
+    done
+    if [ ! -s "$WP_DIR/ready" ]; then
+        log "bench: WordPress: MariaDB or the site not ready after 90 s:"
+        tail -n 30 "$WP_DIR/serve.log" >&2
+        return 1
+    fi
+    log "bench: WordPress: installing through $first"
+    wp_start "$first" || return 1
+    cmd "$PY bench/wordpress.py install PORT \$T/wp    # through $first: installer, login, permalinks /%postname%/"
+    if ! timeout 180 "$PY" "$ROOT/bench/wordpress.py" install "$WP_PORT" "$WP_DIR" \
+            >"$WP_DIR/install.log" 2>&1 </dev/null; then
+        log "bench: WordPress: the install through $first failed:"
+        tail -n 40 "$WP_DIR/install.log" >&2
+        show_logs "$first"
+        wp_stop
+        return 1
+    fi
+    wp_stop
+}
+
+# wp_phase NAME: a fresh php-fpm and server NAME; GET / and GET /hello-world/
+# checked (200, no redirect), then wrk on GET / as the static phase, with
+# WP_CONNS connections. The server's, php-fpm's and MariaDB's CPU apart.
+wp_phase() {
+    local name=$1 row=wp_$1 url out c0 c1 f0 f1 d0 d1 size
+    cmd "# $name: WordPress front page, php-fpm pm static $PHP_CHILDREN children, AllowOverride All (WordPress' .htaccess)"
+    wp_start "$name" || { put "$row" wp_status failed; return 1; }
+    if ! size=$(timeout 60 "$PY" "$ROOT/bench/wordpress.py" page "$WP_PORT" \
+                "$T/$name/wp_front.r$ROUND.html" 2>"$T/$name/wp_page.err" </dev/null); then
+        log "bench: $name: wrong WordPress answers:"
+        tail -n 40 "$T/$name/wp_page.err" >&2
+        show_logs "$name"
+        put "$row" wp_status failed
+        wp_stop
+        return 1
+    fi
+    put "$row" "${RP}page_bytes" "$size"
+    url="http://127.0.0.1:$WP_PORT/"
+    out=$T/$name/wrk.wp.r$ROUND.txt
+    log "bench: round $ROUND: $name: WordPress GET /: warm-up ${WARMUP}s, then wrk ${DURATION}s"
+    cmd "$PIN wrk -t1 -c$WP_CONNS -d${WARMUP}s $url    # warm-up"
+    timeout $((WARMUP + 15)) $PIN wrk -t1 -c"$WP_CONNS" -d"${WARMUP}s" "$url" >/dev/null
+    c0=$(cpu_ticks "$SRV_PID"); f0=$(cpu_ticks "$FPM_PID"); d0=$(cpu_ticks "$WP_HELPER")
+    cmd "$PIN wrk -t1 -c$WP_CONNS -d${DURATION}s --latency $url"
+    timeout $((DURATION + 15)) $PIN wrk -t1 -c"$WP_CONNS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1
+    c1=$(cpu_ticks "$SRV_PID"); f1=$(cpu_ticks "$FPM_PID"); d1=$(cpu_ticks "$WP_HELPER")
+    put "$row" "${RP}cpu_ticks" $((c1 - c0))
+    put "$row" "${RP}fpm_ticks" $((f1 - f0))
+    put "$row" "${RP}db_ticks" $((d1 - d0))
+    put_wrk "$row" "$RP" "$out"
+    wp_stop
+}
+
 version_of() {
     case $1 in
         nginx) "$NGINX" -v 2>&1 | sed 's/.*nginx\//nginx /' ;;
@@ -661,6 +838,27 @@ for ((rnd = 1; rnd <= ROUNDS; rnd++)); do
 done
 put all rounds "$ROUNDS"
 
+# 1b. .htaccess lookups: ROUNDS rounds over relaisd and Apache, each measured
+# with AllowOverride None and All back to back (a fresh server each time),
+# None first in odd rounds, All first in even ones, the servers rotating.
+HT_ROWS=""
+if [ "$NO_HTACCESS" != 1 ]; then
+    for s in $ACTIVE; do case $s in relaisd|apache) HT_ROWS+="$s " ;; esac; done
+fi
+for ((rnd = 1; rnd <= ROUNDS; rnd++)); do
+    order=$(rotate "$rnd" $HT_ROWS)
+    [ -n "$order" ] || break
+    modes="None All"
+    [ $((rnd % 2)) = 0 ] && modes="All None"
+    log_round "$rnd" ".htaccess (AllowOverride $modes)" "$order"
+    for s in $order; do
+        for m in $modes; do
+            ht_phase "$s" "$m" || { HT_ROWS=$(remove "$s" $HT_ROWS); break; }
+        done
+    done
+done
+for s in $HT_ROWS; do put "ht_$s" ht_status ok; done
+
 # 2. Idle connections: one server after the other (memory, not speed).
 ROUND=0; RP=""
 cmd "# ---- idle connections: once per server"
@@ -696,6 +894,37 @@ for ((rnd = 1; rnd <= ROUNDS; rnd++)); do
 done
 ROUND=0; RP=""
 for s in $PHP_ROWS; do put "$s" php_status ok; done
+
+# 4. WordPress: set up once (MariaDB, the site, the web installer through
+# Apache, the reference, or relaisd without it), then ROUNDS rounds over
+# relaisd and Apache, each with a fresh php-fpm and server, the order rotating.
+WP_ROWS=""
+if [ "$NO_WP" != 1 ]; then
+    for s in $ACTIVE; do case $s in relaisd|apache) WP_ROWS+="$s " ;; esac; done
+    if [ -n "$WP_ROWS" ]; then
+        first=${WP_ROWS%% *}
+        grep -qw apache <<<"$WP_ROWS" && first=apache
+        if ! wp_setup "$first"; then
+            put all wp_status failed
+            WP_ROWS=""
+        fi
+    fi
+elif [ -n "$WP_MISSING" ]; then
+    put all wp_note "${WP_MISSING#wordpress.py: }"
+else
+    put all wp_note "NO_WP=1"
+fi
+for ((rnd = 1; rnd <= ROUNDS; rnd++)); do
+    order=$(rotate "$rnd" $WP_ROWS)
+    [ -n "$order" ] || break
+    log_round "$rnd" WordPress "$order"
+    for s in $order; do
+        wp_phase "$s" || WP_ROWS=$(remove "$s" $WP_ROWS)
+    done
+done
+ROUND=0; RP=""
+[ -n "$WP_HELPER" ] && stop_server "$WP_HELPER"
+for s in $WP_ROWS; do put "wp_$s" wp_status ok; done
 for s in $SERVERS; do
     grep -q "^$s status" "$RESULTS" || put "$s" status ok
 done
@@ -706,6 +935,10 @@ put all load "$LOAD"
 put all wrk "$(wrk -v 2>&1 | head -1 | awk '{ print $1"_"$2 }')"
 [ "$NO_PHP" = 1 ] || put all php "$("$PHP_FPM" -v | head -1 | awk '{ print $1"_"$2"_"$3 }')"
 put all php_children "$PHP_CHILDREN"
+[ -x "$PHP_FPM" ] && put all fpm "$("$PHP_FPM" -v | head -1 | awk '{ print $1"_"$2 }')"
+put all wp_conns "$WP_CONNS"
+put all wp_version "$(dpkg-query -W -f='${Version}' wordpress 2>/dev/null | sed 's/+.*//')"
+put all mariadb_version "$(dpkg-query -W -f='${Version}' mariadb-server 2>/dev/null | sed 's/^[0-9]*://; s/-.*//')"
 put all php_conns "$PHP_CONNS"
 
 "$PY" - "$RESULTS" "$COMMANDS" "$RECORD" "$ROOT/bench/RESULTS.md" "$IDLE_N" "$HOLD" \
@@ -763,6 +996,11 @@ def round_metrics(r):
                    if "rps" in r else None)
     m["rest_mb"] = num(r.get("rest_pss_kb")) / 1024 if r.get("rest_pss_kb") else None
     m["procs"] = r.get("rest_procs")
+    # WordPress: php-fpm's and MariaDB's CPU per request, the page's size
+    for what in ("fpm", "db"):
+        t = num(r.get(f"{what}_ticks"))
+        m[f"{what}_us"] = t / hz * 1e6 / req if req and t is not None else None
+    m["page_bytes"] = num(r.get("page_bytes"))
     for s in ("hello", "info"):
         k = f"php_{s}_"
         m[k + "rps"] = num(r.get(k + "rps"))
@@ -905,6 +1143,64 @@ for s, title in (("hello", "hello.php (Hello, world)"), ("info", "info.php (phpi
                 php_table.append(php_row(f"    ÷ {label[r]}", ratio(k + "rps", n, r), "",
                                          ratio(k + "p99", n, r), "", ratio(k + "cpu_us", n, r),
                                          ratio(k + "fpm_us", n, r)))
+def fmt_us(v):
+    return "-" if v is None else (f"{v / 1000:,.1f} ms" if v >= 10000 else
+                                  f"{v / 1000:.2f} ms" if v >= 1000 else f"{v:.1f} µs")
+
+def lat(m):
+    return f"{f(m['p50'], '.2f')} / {f(m['p99'], '.2f')} ms"
+
+# The .htaccess table: relaisd and Apache, each with AllowOverride None then
+# All on the same file, and All ÷ None.
+ht_servers = [n for n in ("relaisd", "apache") if R.get("ht_" + n, {}).get("ht_status")]
+ht_table = []
+if ht_servers:
+    ht_table.append(php_row(".htaccess lookup, /1k.bin, DocumentRoot 3 directories below "
+                            "the AllowOverride" + (f" (medians of {rounds})" if rounds > 1 else ""),
+                            "req/s", "min–max req/s (range/median)", "p50 / p99 latency",
+                            "wrk errors", "server CPU / req", "GET / (dir, no index)"))
+    for n in ht_servers:
+        if R["ht_" + n]["ht_status"] != "ok":
+            ht_table.append(php_row("  " + label[n], R["ht_" + n]["ht_status"], "", "", "", "", ""))
+            continue
+        for mode in ("none", "all"):
+            row = f"ht_{n}_{mode}"
+            m = M.setdefault(row, metrics(row))
+            ht_table.append(php_row(f"  {label[n]}, AllowOverride {mode.capitalize()}",
+                                    f(m["rps"], ",.0f"), spread(m, "rps"), lat(m),
+                                    str(m["errors"]), f(m["cpu_us"], ".1f", " µs"),
+                                    R.get(row, {}).get("index_status", "-")))
+        a, b = f"ht_{n}_all", f"ht_{n}_none"
+        ht_table.append(php_row("    All ÷ None", ratio("rps", a, b), "", ratio("p99", a, b), "",
+                                ratio("cpu_us", a, b), ""))
+
+# The WordPress table: relaisd and Apache on the same site, database and pool.
+wp_names = [n for n in ("relaisd", "apache") if R.get("wp_" + n, {}).get("wp_status")]
+wp_table = []
+wp_size = None
+if wp_names:
+    for n in wp_names:
+        M.setdefault("wp_" + n, metrics("wp_" + n))
+    sizes = [M["wp_" + n].get("page_bytes") for n in wp_names if M["wp_" + n].get("page_bytes")]
+    wp_size = statistics.median(sizes) if sizes else None
+    wp_table.append(php_row("WordPress front page, GET /" + (f" ({fmt_bytes(wp_size)})" if wp_size else "")
+                            + (f" (medians of {rounds})" if rounds > 1 else ""),
+                            "req/s", "min–max req/s (range/median)", "p50 / p99 latency",
+                            "wrk errors", "server CPU / req", "php-fpm CPU / req",
+                            "MariaDB CPU / req"))
+    for n in wp_names:
+        m = M["wp_" + n]
+        if R["wp_" + n]["wp_status"] != "ok":
+            wp_table.append(php_row("  " + label[n], R["wp_" + n]["wp_status"], "", "", "", "", "", ""))
+            continue
+        wp_table.append(php_row("  " + label[n], f(m["rps"], ",.1f"), spread(m, "rps"), lat(m),
+                                str(m["errors"]), fmt_us(m["cpu_us"]), fmt_us(m["fpm_us"]),
+                                fmt_us(m["db_us"])))
+    if len(wp_names) == 2 and all(R["wp_" + n]["wp_status"] == "ok" for n in wp_names):
+        a, b = "wp_relaisd", "wp_apache"
+        wp_table.append(php_row("  relaisd ÷ Apache event", ratio("rps", a, b), "", ratio("p99", a, b),
+                                "", ratio("cpu_us", a, b), ratio("fpm_us", a, b), ratio("db_us", a, b)))
+
 K = R.get("relaisd_kept", {})
 def kept_note(q=""):
     if "relaisd_kept" not in php_names:
@@ -933,6 +1229,12 @@ show(table, 1)
 if php_names:
     print()
     show(php_table, 0)
+if ht_table:
+    print()
+    show(ht_table, 0)
+if wp_table:
+    print()
+    show(wp_table, 0)
 for n in ("relaisd", "relaisd_kept", "nginx", "apache"):
     st = R.get(n, {}).get("status")
     if st == "missing":
@@ -941,17 +1243,41 @@ for n in ("relaisd", "relaisd_kept", "nginx", "apache"):
         print(f"\n{label[n]}: {st} (see the messages above)")
     elif R.get(n, {}).get("php_status") == "failed":
         print(f"\n{label[n]}: PHP failed (see the messages above)")
+for n in ("relaisd", "apache"):
+    if R.get("ht_" + n, {}).get("ht_status") == "failed":
+        print(f"\n{label[n]}: .htaccess phase failed (see the messages above)")
+    if R.get("wp_" + n, {}).get("wp_status") == "failed":
+        print(f"\n{label[n]}: WordPress failed (see the messages above)")
 A = R["all"]
 php_line = (f"PHP: {A.get('php', '').replace('_', ' ')}, a fresh php-fpm and server per row "
             f"and round, pm static {A.get('php_children')} children, Debian's php.ini; "
             f"wrk -t1 -c{A.get('php_conns')} -d{duration}s" if A.get("php") else "PHP: not measured")
-rounds_line = (f"{rounds} rounds: in each, every server (static) and every PHP row ran once, "
+rounds_line = (f"{rounds} rounds: in each, every server (static), every PHP row, relaisd and "
+               f"Apache with AllowOverride None and All, and relaisd and Apache on WordPress ran once, "
                f"a fresh server each time, the order rotating (round k starts with the k-th); "
                f"req/s, latency, CPU and memory at rest are medians over the rounds, ratios are "
                f"of medians, errors are summed; the idle-connection phases ran once"
                if rounds > 1 else
                "1 round: each figure is a single measurement (ROUNDS=3 for medians)")
-print(f"\n{rounds_line}.\n{php_line}")
+def ht_line(q=""):
+    if not ht_table:
+        return "AllowOverride: not measured"
+    return (f"AllowOverride: relaisd and Apache, /1k.bin from {q}$T/htaccess/a/b/c{q}, "
+            f"{q}<Directory $T/htaccess>{q} AllowOverride None or All (All: .htaccess looked for "
+            f"in 4 directories, found in one, a/b: {q}Options -Indexes{q}), the two back to back "
+            f"in each round, wrk -t1 -c{conns} -d{duration}s")
+if A.get("wp_status") == "failed":
+    wp_line = "WordPress: the setup failed (see the messages above)"
+elif wp_table:
+    wp_line = (f"WordPress: Debian's wordpress {A.get('wp_version')} (theme twentytwentythree), "
+               f"MariaDB {A.get('mariadb_version')}, installed once through the web installer, "
+               f"permalinks /%postname%/ (WordPress' .htaccess, AllowOverride All, Apache with "
+               f"mod_rewrite), no page cache; a fresh {A.get('fpm', '').replace('_', ' ')} "
+               f"(pm static {A.get('php_children')} children, Debian's php.ini, opcache) and server "
+               f"per row and round; wrk -t1 -c{A.get('wp_conns')} -d{duration}s on GET /")
+else:
+    wp_line = f"WordPress: not measured ({A.get('wp_note', 'no relaisd or Apache')})"
+print(f"\n{rounds_line}.\n{php_line}\n{ht_line()}.\n{wp_line}.")
 if kept_note():
     print(kept_note())
 print(f"ratios: lower is better for latency, CPU and memory; higher for req/s and "
@@ -967,6 +1293,11 @@ if record == "1":
           *md_table(table)]
     if php_names:
         md += ["", *md_table(php_table)]
+    if ht_table:
+        md += ["", *md_table(ht_table)]
+    if wp_table:
+        md += ["", *md_table(wp_table)]
+    md.append(f"\n{ht_line('`')}. {wp_line}.")
     if kept_note():
         md.append("\n" + kept_note("`") + ".")
     md.append("\nCommands (ports and temp paths are per run):\n\n```")
@@ -977,4 +1308,4 @@ if record == "1":
     print(f"recorded in {md_file}")
 PYEOF
 # A server that was there but failed makes the run fail (a missing relaisd does not).
-! grep -q ' \(php_\)\{0,1\}status failed$' "$RESULTS"
+! grep -q ' \(php_\|ht_\|wp_\)\{0,1\}status failed$' "$RESULTS"

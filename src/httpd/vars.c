@@ -69,7 +69,8 @@ const char *rl_req_var(void *ctx, const char *name)
     if (strcmp(name, "REMOTE_ADDR") == 0) return rl_conn_peer_ip(r->conn);
     if (strcmp(name, "REMOTE_PORT") == 0) return num(r, rl_sockaddr_port(rl_req_peer(r)));
     if (strcmp(name, "SERVER_ADDR") == 0) return rl_conn_local_str(r->conn);
-    if (strcmp(name, "SERVER_NAME") == 0) return rl_req_server_name(r);
+    if (strcmp(name, "SERVER_NAME") == 0)   /* UseCanonicalName Off */
+        return r->hostname ? r->hostname : rl_req_server_name(r);
     if (strcmp(name, "SERVER_PORT") == 0) return num(r, rl_req_server_port(r));
     if (strcmp(name, "SERVER_ADMIN") == 0) return r->server->admin;
     if (strcmp(name, "SERVER_SOFTWARE") == 0) return r->cf->server_banner;

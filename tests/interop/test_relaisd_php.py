@@ -42,6 +42,8 @@ REQUESTS = [
     ("dir_index", "GET", "/sub/", None, None),
     ("alias", "GET", "/al/env.php/pi?y=2", None, None),
     ("encoded", "GET", "/sub/index.php/a%20b?q=%20&r", None, None),
+    ("host_ip", "GET", "/env.php", {"Host": "127.0.0.1:{port}"}, None),
+    ("host_no_port", "GET", "/env.php", {"Host": "www.example.test"}, None),
     ("post_auth", "POST", "/env.php?p=1",
      {"Host": "localhost:{port}", "Content-Type": "application/x-www-form-urlencoded",
       "Authorization": "Basic dXNlcjpwdw==", "X-Foo": "bar"}, "a=1&b=2"),
