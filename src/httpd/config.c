@@ -517,7 +517,7 @@ const char *rl_config_walk(rl_conf_state_t *st, const rl_conf_node_t *node)
 
 const char *rl_config_read_htaccess(rl_config_t *cf, rl_server_t *s, rl_arena_t *a,
                                     const char *path, const char *dir, unsigned ovr,
-                                    const char *const *list, unsigned *next_id,
+                                    const char *const *list, int opts, unsigned *next_id,
                                     rl_htaccess_t *out)
 {
     /* setters allocate from the configuration's arena and number sections
@@ -546,7 +546,8 @@ const char *rl_config_read_htaccess(rl_config_t *cf, rl_server_t *s, rl_arena_t 
     sec->conf = rl_dirconf_create(a);
     rl_conf_state_t st = { .cf = &shadow, .server = &srv, .dir = sec->conf,
                            .context = RL_CTX_HTACCESS, .section = sec,
-                           .allow_override = ovr, .override_list = list };
+                           .allow_override = ovr, .override_list = list,
+                           .override_opts = opts };
     const char *err = NULL;
     for (const rl_conf_node_t *n = tree->first_child; n && !err; n = n->next) {
         /* one node at a time, to name the line of an error */

@@ -28,6 +28,7 @@ typedef struct {
     rl_section_t *last_if;       /* the previous sibling, when an <If>/<ElseIf> */
     unsigned allow_override;     /* for .htaccess reads: RL_OVR_* bits */
     const char *const *override_list;  /* ... and AllowOverrideList names, NULL-ended */
+    int override_opts;           /* ... and the Options it may set (RL_OPT_*) */
     rl_buf_t *warnings;          /* lines printed by -t */
 } rl_conf_state_t;
 
@@ -61,12 +62,12 @@ typedef struct {
 
 /* Reads the .htaccess file <path> of directory <dir> for server <s>, into
  * arena <a>: its directives are checked against the overrides <ovr>
- * (RL_OVR_*) and the directive names <list> (AllowOverrideList, NULL-ended
- * or NULL). Its sections get ids from *<next_id> on (advanced). Returns
+ * (RL_OVR_*), the directive names <list> (AllowOverrideList, NULL-ended
+ * or NULL) and the Options it may set <opts> (RL_OPT_*). Its sections get ids from *<next_id> on (advanced). Returns
  * NULL, or the error as "<path>:<line>: <message>" (arena string). */
 const char *rl_config_read_htaccess(rl_config_t *cf, rl_server_t *s, rl_arena_t *a,
                                     const char *path, const char *dir, unsigned ovr,
-                                    const char *const *list, unsigned *next_id,
+                                    const char *const *list, int opts, unsigned *next_id,
                                     rl_htaccess_t *out);
 
 /* Creates an empty per-directory configuration / merges two of them. */

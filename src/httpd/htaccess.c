@@ -15,6 +15,7 @@ typedef struct entry_s {
     const char *path;
     unsigned ovr;
     const char *const *list;
+    int opts;
     dev_t dev;
     ino_t ino;
     off_t size;
@@ -42,13 +43,14 @@ static bool same_version(const entry_t *e, const struct stat *st)
            e->ctime.tv_sec == st->st_ctim.tv_sec && e->ctime.tv_nsec == st->st_ctim.tv_nsec;
 }
 
-static entry_t **find(rl_request_t *r, const char *path, unsigned ovr, const char *const *list)
+static entry_t **find(rl_request_t *r, const char *path, unsigned ovr, const char *const *list,
+                      int opts)
 {
     entry_t **pp = &slots[hash(path) % SLOTS];
     for (; *pp; pp = &(*pp)->next) {
         entry_t *e = *pp;
         if (e->cf == r->cf && e->server == r->server && e->ovr == ovr && e->list == list &&
-            strcmp(e->path, path) == 0)
+            e->opts == opts && strcmp(e->path, path) == 0)
             break;
     }
     return pp;
@@ -56,7 +58,7 @@ static entry_t **find(rl_request_t *r, const char *path, unsigned ovr, const cha
 
 /* Reads a new version of <path> into a new entry (its own arena). */
 static entry_t *load(rl_request_t *r, const char *path, const char *dir, unsigned ovr,
-                     const char *const *list, const struct stat *st)
+                     const char *const *list, int opts, const struct stat *st)
 {
     rl_arena_t *a = rl_arena_create(4096);
     entry_t *e = rl_arena_calloc(a, sizeof(*e));
@@ -65,12 +67,13 @@ static entry_t *load(rl_request_t *r, const char *path, const char *dir, unsigne
     e->path = rl_arena_strdup(a, path);
     e->ovr = ovr;
     e->list = list;
+    e->opts = opts;
     e->dev = st->st_dev;
     e->ino = st->st_ino;
     e->size = st->st_size;
     e->mtime = st->st_mtim;
     e->ctime = st->st_ctim;
-    e->error = rl_config_read_htaccess(r->cf, r->server, a, e->path, dir, ovr, list,
+    e->error = rl_config_read_htaccess(r->cf, r->server, a, e->path, dir, ovr, list, opts,
                                        &next_id, &e->ht);
     return e;
 }
@@ -88,7 +91,7 @@ static int unreadable(rl_request_t *r, const char *path, const char *dir)
 }
 
 int rl_htaccess_get(rl_request_t *r, const char *dir, unsigned ovr, const char *const *list,
-                    const rl_htaccess_t **out)
+                    int opts, const rl_htaccess_t **out)
 {
     *out = NULL;
     const char *name = r->server->access_file_name ? r->server->access_file_name : ".htaccess";
@@ -98,12 +101,12 @@ int rl_htaccess_get(rl_request_t *r, const char *dir, unsigned ovr, const char *
         return unreadable(r, path, dir);
     if (!S_ISREG(st.st_mode))
         return 0;
-    entry_t **pp = find(r, path, ovr, list);
+    entry_t **pp = find(r, path, ovr, list, opts);
     if (*pp == NULL || !same_version(*pp, &st)) {
         /* a new version (a chmod changes ctime too): readable by us? */
         if (access(path, R_OK) != 0)
             return unreadable(r, path, dir);
-        entry_t *e = load(r, path, dir, ovr, list, &st);
+        entry_t *e = load(r, path, dir, ovr, list, opts, &st);
         /* the old version stays allocated: see htaccess.h */
         e->next = *pp ? (*pp)->next : NULL;
         *pp = e;

@@ -13,11 +13,12 @@
 #include "httpd/request.h"
 
 /* The .htaccess file (AccessFileName) of directory <dir> for <r>, read with
- * the overrides <ovr> and the names <list> (AllowOverrideList). Returns 0
+ * the overrides <ovr>, the names <list> (AllowOverrideList) and the
+ * Options <opts> it may set (AllowOverride Options=...). Returns 0
  * with *<out> NULL when there is none, 0 with *<out> set when there is
  * one, or the HTTP status the request gets: 500 when the file is wrong,
  * 403 when it cannot be read (both logged, as Apache logs them). */
 int rl_htaccess_get(rl_request_t *r, const char *dir, unsigned ovr, const char *const *list,
-                    const rl_htaccess_t **out);
+                    int opts, const rl_htaccess_t **out);
 
 #endif

@@ -358,8 +358,9 @@ static int htaccess_at(rl_request_t *r, walk_t *w, const char *dir, size_t len)
     const char *const *list = (const char *const *)c->override_list;
     if ((ovr == 0 && !(list && *list)) || w->n >= MAX_SECTIONS || w->nht >= RL_NELEMS(w->ht))
         return 0;
+    int opts = c->override_opts == RL_UNSET ? -1 : c->override_opts;   /* -1: any */
     const rl_htaccess_t *ht;
-    int st = rl_htaccess_get(r, rl_arena_strndup(r->arena, dir, len), ovr, list, &ht);
+    int st = rl_htaccess_get(r, rl_arena_strndup(r->arena, dir, len), ovr, list, opts, &ht);
     if (st == 0 && ht) {
         w->secs[w->n++] = ht->dir;
         w->ht[w->nht++] = ht;

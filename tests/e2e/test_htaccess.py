@@ -163,3 +163,14 @@ def test_redirectmatch_404_in_htaccess(site):
     assert r.status == 404 and b"secret" not in r.body
     r = rl.get("/old")
     assert r.status == 301 and r.header("Location") == "http://localhost/new"
+
+
+def test_allow_override_options_list(site):
+    """AllowOverride Options=Indexes: a .htaccess may set that Option and
+    no other (Apache's message), while plain Options allows them all."""
+    rl = site("Options=Indexes,MultiViews AuthConfig",
+              files=[("htdocs/sub/.htaccess", b"Options -Indexes\n"),
+                     ("htdocs/sub/deep/.htaccess", b"Options +FollowSymLinks\n")])
+    assert rl.get("/sub/a.txt").status == 200
+    assert rl.get("/sub/deep/b.txt").status == 500
+    rl.wait_for_log(r"sub/deep/\.htaccess:1: Option FollowSymLinks not allowed here")

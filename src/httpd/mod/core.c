@@ -17,6 +17,7 @@ static void *create_dir(rl_arena_t *a)
     rl_core_dir_t *d = rl_arena_calloc(a, sizeof(*d));
     d->options = RL_UNSET;
     d->override = RL_UNSET;
+    d->override_opts = RL_UNSET;
     d->add_default_charset = RL_UNSET;
     d->limit_req_body = RL_UNSET;
     d->server_signature = RL_UNSET;
@@ -51,6 +52,7 @@ static void *merge_dir(rl_arena_t *a, void *basev, void *addv)
             d->options_add = d->options_remove = 0;
     }
     MERGE(override);
+    MERGE(override_opts);
     MERGE_P(override_list);
     MERGE(add_default_charset);
     MERGE_P(default_charset);
@@ -297,7 +299,8 @@ static const char *set_trace_enable(rl_cmd_parms_t *p, void *conf, int argc, cha
 
 /* ---- per directory ---- */
 
-static const char *set_options(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
+/* The bits of one Options word, -1 when it is not one. */
+static int option_bits(const char *w)
 {
     static const struct { const char *name; int bits; } o[] = {
         { "Indexes", RL_OPT_INDEXES }, { "Includes", RL_OPT_INCLUDES },
@@ -306,17 +309,25 @@ static const char *set_options(rl_cmd_parms_t *p, void *conf, int argc, char **a
         { "ExecCGI", RL_OPT_EXECCGI }, { "MultiViews", RL_OPT_MULTI },
         { "All", RL_OPT_ALL }, { "None", 0 },
     };
+    for (size_t j = 0; j < RL_NELEMS(o); j++)
+        if (strcasecmp(w, o[j].name) == 0)
+            return o[j].bits;
+    return -1;
+}
+
+static const char *set_options(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
+{
     rl_core_dir_t *d = conf;
     int absolute = 0, add = 0, remove = 0, relative = 0, plain = 0;
     for (int i = 0; i < argc; i++) {
         const char *w = argv[i];
         char sign = (*w == '+' || *w == '-') ? *w++ : 0;
-        int bits = -1;
-        for (size_t j = 0; j < RL_NELEMS(o); j++)
-            if (strcasecmp(w, o[j].name) == 0)
-                bits = o[j].bits;
+        int bits = option_bits(w);
         if (bits < 0)
             return rl_arena_printf(p->arena, "Illegal option %s", w);
+        /* a .htaccess may set only what AllowOverride Options=... lists */
+        if (p->context == RL_CTX_HTACCESS && (bits & ~ST(p)->override_opts))
+            return rl_arena_printf(p->arena, "Option %s not allowed here", w);
         if (sign && (strcasecmp(w, "All") == 0 || strcasecmp(w, "None") == 0))
             return rl_arena_printf(p->arena, "Illegal option %c%s", sign, w);
         sign ? relative++ : plain++;
@@ -352,6 +363,22 @@ static const char *set_override_list(rl_cmd_parms_t *p, void *conf, int argc, ch
     return NULL;
 }
 
+/* Every Option, for AllowOverride Options or All (Apache's default set). */
+#define OPTS_ANY (RL_OPT_ALL | RL_OPT_SYM_OWNER | RL_OPT_MULTI | RL_OPT_INCNOEXEC)
+
+/* "Options=Indexes,MultiViews": the Options a .htaccess may set. */
+static const char *override_options(rl_cmd_parms_t *p, const char *list, int *opts)
+{
+    char *copy = rl_arena_strdup(p->arena, list);
+    for (char *w = strtok(copy, ","); w; w = strtok(NULL, ",")) {
+        int bits = option_bits(w);
+        if (bits < 0 || strcasecmp(w, "None") == 0)
+            return rl_arena_printf(p->arena, "Illegal option %s", w);
+        *opts |= bits;
+    }
+    return NULL;
+}
+
 static const char *set_allow_override(rl_cmd_parms_t *p, void *conf, int argc, char **argv)
 {
     static const struct { const char *name; int bits; } o[] = {
@@ -363,19 +390,27 @@ static const char *set_allow_override(rl_cmd_parms_t *p, void *conf, int argc, c
     rl_core_dir_t *d = conf;
     if (p->context != RL_CTX_DIR || p->section == NULL)
         return "AllowOverride not allowed here";
-    int bits = 0;
+    int bits = 0, opts = RL_UNSET;   /* unset: every Option, as Apache */
     for (int i = 0; i < argc; i++) {
         int b = -1;
         for (size_t j = 0; j < RL_NELEMS(o); j++)
             if (strcasecmp(argv[i], o[j].name) == 0)
                 b = o[j].bits;
-        if (b < 0 && strncasecmp(argv[i], "Options=", 8) == 0)
+        if (strcasecmp(argv[i], "Options") == 0)
+            opts = OPTS_ANY;
+        if (b < 0 && strncasecmp(argv[i], "Options=", 8) == 0) {
+            opts = 0;
+            const char *err = override_options(p, argv[i] + 8, &opts);
+            if (err)
+                return err;
             b = RL_OVR_OPTIONS;
+        }
         if (b < 0)
             return rl_arena_printf(p->arena, "Illegal override option %s", argv[i]);
         bits |= b;
     }
     d->override = bits;
+    d->override_opts = opts;
     return NULL;
 }
 

@@ -27,6 +27,7 @@ typedef struct {
     int options;               /* RL_UNSET until set absolutely */
     int options_add, options_remove;
     int override;              /* AllowOverride bits, RL_UNSET */
+    int override_opts;         /* the Options a .htaccess may set (Options=...) */
     const char **override_list;
     int add_default_charset;   /* RL_UNSET, 0, 1 */
     const char *default_charset;
