@@ -14,26 +14,7 @@
 
 static char dir[] = "/tmp/rl-headers-XXXXXX";
 
-static rl_config_t *load(const char *text, char *err, size_t errlen)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "%s/t.conf", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f, "ServerRoot %s\nErrorLog /dev/null\n%s", dir, text);
-    fclose(f);
-    rl_cli_conf_t cli = { .config_file = path, .server_root = dir };
-    return rl_config_load(&cli, NULL, err, errlen);
-}
-
-static rl_config_t *load_ok(const char *text)
-{
-    char err[1024] = "";
-    rl_config_t *cf = load(text, err, sizeof(err));
-    if (cf == NULL)
-        fail_msg("config failed: %s", err);
-    return cf;
-}
+#include "conf_fixture.h"
 
 static rl_request_t *request(rl_config_t *cf, rl_arena_t *a)
 {

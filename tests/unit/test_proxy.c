@@ -17,25 +17,13 @@ extern rl_module_t rl_proxy_module;
 
 static char dir[] = "/tmp/rl-proxy-XXXXXX";
 
-static rl_config_t *load(const char *text, char *err, size_t errlen)
-{
-    char path[256];
-    snprintf(path, sizeof(path), "%s/t.conf", dir);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fprintf(f, "ServerRoot %s\nErrorLog /dev/null\n%s", dir, text);
-    fclose(f);
-    rl_cli_conf_t cli = { .config_file = path, .server_root = dir };
-    return rl_config_load(&cli, NULL, err, errlen);
-}
+#include "conf_fixture.h"
 
-static rl_config_t *load_ok(const char *text)
+/* No connection to name in log lines: the error log is off. */
+static rl_config_t *load_quiet(const char *text)
 {
-    char err[1024] = "";
-    rl_config_t *cf = load(text, err, sizeof(err));
-    if (cf == NULL)
-        fail_msg("config failed: %s", err);
-    cf->main->error_log = NULL;   /* no connection to name in log lines */
+    rl_config_t *cf = load_ok(text);
+    cf->main->error_log = NULL;
     return cf;
 }
 
@@ -90,7 +78,7 @@ static const char *translated(rl_config_t *cf, const char *uri, int *rc)
 static void test_translate(void **state)
 {
     (void)state;
-    rl_config_t *cf = load_ok(
+    rl_config_t *cf = load_quiet(
         "ProxyPass /app/static/ !\n"
         "ProxyPass /app/ \"unix:/run/a.sock|fcgi://localhost/srv/app/\"\n"
         "ProxyPass /app/ fcgi://never/\n"
@@ -125,7 +113,7 @@ static void test_translate(void **state)
 static void test_workers(void **state)
 {
     (void)state;
-    rl_config_t *cf = load_ok(
+    rl_config_t *cf = load_quiet(
         "Timeout 30\nProxyTimeout 7\n"
         "<Proxy \"fcgi://one/\">\nProxySet timeout=1 connectiontimeout=500ms\n</Proxy>\n"
         "<Proxy \"unix:/run/s2.sock|fcgi://two/\" timeout=2 enablereuse=on>\n</Proxy>\n"
@@ -181,7 +169,7 @@ static void test_workers(void **state)
 static void test_walk(void **state)
 {
     (void)state;
-    rl_config_t *cf = load_ok(
+    rl_config_t *cf = load_quiet(
         "<Proxy \"fcgi://localhost/srv/a/\">\n</Proxy>\n"
         "<Proxy \"unix:/run/x.sock|fcgi://localhost/\">\n</Proxy>\n"
         "<ProxyMatch \"^fcgi://localhost/srv/(?<Part>[a-z]+)/\">\n</ProxyMatch>\n"
@@ -210,7 +198,7 @@ static const char *env_names(rl_request_t *r)
 static void test_fixup_env(void **state)
 {
     (void)state;
-    rl_config_t *cf = load_ok(
+    rl_config_t *cf = load_quiet(
         "<Location />\n"
         "ProxyFCGIBackendType GENERIC\n"
         "ProxyFCGISetEnvIf \"reqenv('QUERY_STRING') =~ /a=(\\d+)/\" A \"got $1 %{reqenv:B}\"\n"
