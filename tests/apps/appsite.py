@@ -278,30 +278,8 @@ KeepAlive On
 KeepAliveTimeout 5
 """ + SITE_CONF
 
-APACHE_CONF = """\
-# written by tests/apps/conftest.py
-ServerRoot "{prefix}"
-DefaultRuntimeDir "{prefix}/run"
-Mutex file:{prefix}/run default
-PidFile "{logs}/apache2.pid"
-{modules}
-{usergroup}
-Listen 127.0.0.1:{port}
-ServerName localhost
-StartServers 1
-ServerLimit 2
-ThreadsPerChild 8
-MaxRequestWorkers 16
-MinSpareThreads 4
-MaxSpareThreads 16
-ErrorLog "{logs}/error_log"
-LogLevel info
-LogFormat "%h %l %u %t \\"%r\\" %>s %b \\"%{Referer}i\\" \\"%{User-Agent}i\\"" combined
-CustomLog "{logs}/access_log" combined
-TypesConfig /etc/mime.types
-KeepAlive On
-KeepAliveTimeout 5
-""" + SITE_CONF
+APACHE_CONF = ("# written by tests/apps/conftest.py\n" + incumbents.APACHE_HEAD
+               + SITE_CONF)
 
 # Apache loads what relaisd has built in and the applications use.
 APACHE_EXTRA_MODULES = ["rewrite", "expires", "access_compat"]

@@ -231,8 +231,8 @@ PHP_FPM_HANDLER = """\
 # www-data when root), {php} (PHP_FPM_HANDLER filled with {sock}), {sock}.
 # The runtime files (Mutex, DefaultRuntimeDir, PidFile) are in the prefix,
 # so no /etc/apache2/envvars is needed.
-APACHE_CONF = """\
-# written by tests/interop/incumbents.py
+# The server-wide part (also used by tests/apps with its own site).
+APACHE_HEAD = """\
 ServerRoot "{prefix}"
 DefaultRuntimeDir "{prefix}/run"
 Mutex file:{prefix}/run default
@@ -254,6 +254,9 @@ CustomLog "{logs}/access_log" combined
 TypesConfig /etc/mime.types
 KeepAlive On
 KeepAliveTimeout 5
+"""
+
+APACHE_CONF = "# written by tests/interop/incumbents.py\n" + APACHE_HEAD + """\
 <Directory />
     AllowOverride None
     Require all denied
