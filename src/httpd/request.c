@@ -149,20 +149,25 @@ int rl_req_server_port(const rl_request_t *r)
     return r->server->port ? r->server->port : rl_sockaddr_port(rl_req_local(r));
 }
 
-/* Apache (UseCanonicalName Off) builds self-referential URLs from the Host
- * the client sent, falling back to ServerName. */
-const char *rl_req_self_url(rl_request_t *r, const char *path)
+const char *rl_req_url_host(rl_request_t *r)
 {
     const char *host = r->hostname ? r->hostname : rl_req_server_name(r);
-    /* a Host without a port: ServerName's port, else 80 (Apache's
-     * ap_get_server_port with UseCanonicalName Off) */
-    int port = !r->hostname ? rl_req_server_port(r) : r->host_port ? r->host_port
-             : r->server->port ? r->server->port : 80;
-    bool v6 = strchr(host, ':') != NULL;
+    return strchr(host, ':') ? rl_arena_printf(r->arena, "[%s]", host) : host;
+}
+
+int rl_req_url_port(const rl_request_t *r)
+{
+    if (!r->hostname)
+        return rl_req_server_port(r);
+    return r->host_port ? r->host_port : r->server->port ? r->server->port : 80;
+}
+
+const char *rl_req_self_url(rl_request_t *r, const char *path)
+{
+    int port = rl_req_url_port(r);
     if (port == 80)
-        return rl_arena_printf(r->arena, "http://%s%s%s%s", v6 ? "[" : "", host, v6 ? "]" : "", path);
-    return rl_arena_printf(r->arena, "http://%s%s%s:%d%s", v6 ? "[" : "", host, v6 ? "]" : "",
-                           port, path);
+        return rl_arena_printf(r->arena, "http://%s%s", rl_req_url_host(r), path);
+    return rl_arena_printf(r->arena, "http://%s:%d%s", rl_req_url_host(r), port, path);
 }
 
 /* ---- responses ---- */

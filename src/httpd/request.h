@@ -213,6 +213,13 @@ const rl_sockaddr_t *rl_req_local(const rl_request_t *r);
 /* The server's canonical name and port for self-referential URLs. */
 const char *rl_req_server_name(const rl_request_t *r);
 int rl_req_server_port(const rl_request_t *r);
+/* The name and port of self-referential URLs and of SERVER_NAME and
+ * SERVER_PORT, as Apache's ap_get_server_name_for_url/ap_get_server_port
+ * with UseCanonicalName Off: the Host the client sent (an IPv6 address in
+ * brackets), else ServerName; the Host's port, else ServerName's, else 80
+ * (without any Host: the port the request came in on). */
+const char *rl_req_url_host(rl_request_t *r);
+int rl_req_url_port(const rl_request_t *r);
 /* "http://host[:port]" for building absolute redirects. */
 const char *rl_req_self_url(rl_request_t *r, const char *path);
 

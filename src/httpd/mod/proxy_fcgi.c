@@ -370,13 +370,9 @@ static void cgi_params(fcgi_t *f)
     env_set(r, "PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
     env_set(r, "SERVER_SIGNATURE", "");
     env_set(r, "SERVER_SOFTWARE", r->cf->server_banner);
-    /* UseCanonicalName Off: the name the client asked for (ap_get_server_name_for_url) */
-    const char *name = r->hostname ? r->hostname : rl_req_server_name(r);
-    env_set(r, "SERVER_NAME", strchr(name, ':') ? rl_arena_printf(r->arena, "[%s]", name) : name);
+    env_set(r, "SERVER_NAME", rl_req_url_host(r));
     env_set(r, "SERVER_ADDR", rl_conn_local_str(r->conn));
-    env_set(r, "SERVER_PORT", rl_arena_printf(r->arena, "%d", r->host_port ? r->host_port
-                                              : !r->hostname ? rl_req_server_port(r)
-                                              : r->server->port ? r->server->port : 80));
+    env_set(r, "SERVER_PORT", rl_arena_printf(r->arena, "%d", rl_req_url_port(r)));
     env_set(r, "REMOTE_ADDR", rl_conn_peer_ip(r->conn));
     const char *root = r->server->document_root ? r->server->document_root : "/var/www/html";
     env_set(r, "DOCUMENT_ROOT", root);

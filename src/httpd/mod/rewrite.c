@@ -440,7 +440,7 @@ static void script_url(rl_request_t *r)
     if (v == NULL)
         v = r->uri;
     rl_hdrs_set(r->arena, &r->env, "SCRIPT_URL", v);
-    rl_hdrs_set(r->arena, &r->env, "SCRIPT_URI", rl_rewrite_self_url(r, v));
+    rl_hdrs_set(r->arena, &r->env, "SCRIPT_URI", rl_req_self_url(r, v));
 }
 
 static bool under(const char *path, const char *dir)

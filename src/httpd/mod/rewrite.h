@@ -117,9 +117,6 @@ const char *rl_rewrite_subst_prefix(rl_arena_t *a, const char *in, const char *m
 /* <root> joined with <path>, "//", "." and ".." resolved, NULL when it
  * would climb above <root>; */
 const char *rl_rewrite_join(rl_arena_t *a, const char *root, const char *path);
-/* "http://host[:port]<path>" for this server as Apache builds it
- * (UseCanonicalName Off: the Host's name and port, else 80); */
-const char *rl_rewrite_self_url(rl_request_t *r, const char *path);
 /* <r>'s DocumentRoot; */
 const char *rl_rewrite_docroot(const rl_request_t *r);
 /* adds the names of <names> ("A, B") to the response's Vary, once each. */

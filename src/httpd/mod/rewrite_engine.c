@@ -643,26 +643,6 @@ static const char *header(rl_rewrite_ctx_t *c, const char *name)
     return v;
 }
 
-static const char *server_name(rl_request_t *r)
-{
-    const char *h = r->hostname ? r->hostname : rl_req_server_name(r);
-    return strchr(h, ':') ? rl_arena_printf(r->arena, "[%s]", h) : h;
-}
-
-/* Apache's ap_get_server_port (UseCanonicalName Off): the Host header's
- * port, else ServerName's, else 80. */
-static int server_port(rl_request_t *r)
-{
-    return r->host_port ? r->host_port : r->server->port ? r->server->port : 80;
-}
-
-/* "http://host[:port]<path>" as Apache builds URLs of this server. */
-const char *rl_rewrite_self_url(rl_request_t *r, const char *path)
-{
-    int port = server_port(r);
-    return port == 80 ? rl_arena_printf(r->arena, "http://%s%s", server_name(r), path)
-                      : rl_arena_printf(r->arena, "http://%s:%d%s", server_name(r), port, path);
-}
 
 const char *rl_rewrite_docroot(const rl_request_t *r)
 {
@@ -695,8 +675,8 @@ static const char *named_var(rl_rewrite_ctx_t *c, const char *v)
             return header(c, hdrs[i].hdr);
     if (strcmp(v, "HTTPS") == 0) return "off";
     if (strcmp(v, "IS_SUBREQ") == 0) return "false";
-    if (strcmp(v, "SERVER_NAME") == 0) return server_name(r);
-    if (strcmp(v, "SERVER_PORT") == 0) return rl_arena_printf(r->arena, "%d", server_port(r));
+    if (strcmp(v, "SERVER_NAME") == 0) return rl_req_url_host(r);
+    if (strcmp(v, "SERVER_PORT") == 0) return rl_arena_printf(r->arena, "%d", rl_req_url_port(r));
     if (strcmp(v, "DOCUMENT_ROOT") == 0) return rl_rewrite_docroot(r);
     if (strcmp(v, "REMOTE_HOST") == 0 || strcmp(v, "CONN_REMOTE_ADDR") == 0)
         return rl_req_var(r, "REMOTE_ADDR");
@@ -1289,7 +1269,7 @@ static void qualify(rl_request_t *r)
     if (r->method_id == RL_M_CONNECT || rl_rewrite_absolute(r->filename, NULL))
         return;
     const char *f = r->filename;
-    r->filename = rl_rewrite_self_url(r, f[0] == '/' ? f : rl_arena_printf(r->arena, "/%s", f));
+    r->filename = rl_req_self_url(r, f[0] == '/' ? f : rl_arena_printf(r->arena, "/%s", f));
 }
 
 /* What follows a substitution: the query split off, the section's
