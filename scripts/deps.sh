@@ -6,13 +6,13 @@
 set -e
 
 pkgs="build-essential cmake pkg-config libpcre2-dev libcmocka-dev python3 python3-pytest
-      libssl-dev media-types php8.2-fpm apache2"
+      libssl-dev media-types php8.2-fpm apache2 libphp8.2-embed php8.2-dev"
 # tests/apps (WordPress + MariaDB, DokuWiki): "php" is named so that
 # wordpress' "libapache2-mod-php | php" is met by php8.2-fpm instead of
 # pulling mod_php (which would also switch Debian's apache2 to mpm_prefork);
 # the theme is only a Recommends of wordpress, and without one the front end
 # renders nothing; the php8.2-* are the extensions they use.
-apps="php wordpress wordpress-theme-twentytwentythree dokuwiki mariadb-server php8.2-mysql
+apps="nginx-light php wordpress wordpress-theme-twentytwentythree dokuwiki mariadb-server php8.2-mysql
       php8.2-xml php8.2-gd php8.2-mbstring php8.2-intl"
 case "$1" in
   test)  pkgs="$pkgs $apps" ;;
