@@ -1,6 +1,6 @@
-/* relais-fpm: php-fpm's command line. For now it reads and checks the
- * configuration (-t, -tt), with php-fpm's messages and exit codes; the
- * other options are accepted and kept for the process manager to come.
+/* relais-fpm: php-fpm's command line. -t/-tt read and check the
+ * configuration with php-fpm's messages and exit codes; -v, -m, -i start
+ * PHP and describe it; otherwise the master runs the pools (master.h).
  *
  * Options are read as php-fpm's php_getopt() reads them: short ones may be
  * grouped (-tt) and take their argument attached or next (-yfile, -y file),
@@ -13,9 +13,11 @@
 #include "core/arena.h"
 #include "fpm/conf.h"
 #include "fpm/ini.h"
+#include "fpm/leader.h"
+#include "fpm/master.h"
 #include "fpm/zlog.h"
+#include "sapi/sapi.h"
 
-#define RL_FPM_VERSION "0.1"
 
 /* php-fpm's exit codes (sysexits.h) */
 #define EXIT_USAGE 64
@@ -188,37 +190,88 @@ static void parse_cli(cli_t *c, rl_arena_t *a, int argc, char **argv)
     }
 }
 
+/* -c, -n, -d for the SAPI. */
+static rl_sapi_opts_t php_opts(const cli_t *c, rl_arena_t *a)
+{
+    rl_sapi_opts_t o = { .php_ini = c->php_ini, .no_php_ini = c->no_php_ini };
+    rl_sapi_ini_t **tail = (rl_sapi_ini_t **)&o.defines;
+    for (const rl_fpm_kv_t *kv = c->opts.ini; kv; kv = kv->next) {
+        rl_sapi_ini_t *d = rl_arena_calloc(a, sizeof(*d));
+        d->name = kv->key;
+        d->value = kv->value;
+        *tail = d;
+        tail = &d->next;
+    }
+    return o;
+}
+
+/* A copy of argv for the re-exec of a reload: the process title is written
+ * over the original. */
+static char **copy_argv(rl_arena_t *a, int argc, char **argv)
+{
+    char **v = rl_arena_calloc(a, sizeof(char *) * ((size_t)argc + 1));
+    for (int i = 0; i < argc; i++)
+        v[i] = rl_arena_strdup(a, argv[i]);
+    return v;
+}
+
+/* -v, -m, -i: they need PHP itself. */
+static int php_info(const cli_t *c, const rl_sapi_opts_t *php)
+{
+    if (rl_sapi_startup(php) < 0)
+        return 1;
+    if (c->version)
+        rl_sapi_print_version();
+    else if (c->modules)
+        rl_sapi_print_modules();
+    else
+        rl_sapi_print_info();
+    fflush(stdout);
+    rl_sapi_shutdown();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     rl_arena_t *a = rl_arena_create(0);
     cli_t cli = { 0 };
     set_prog(argv[0]);
+    char **saved_argv = copy_argv(a, argc, argv);
     parse_cli(&cli, a, argc, argv);
-    if (cli.help || cli.version || cli.info || cli.modules) {
-        if (cli.help)
-            usage();
-        else if (cli.version)
-            printf("relais-fpm %s (fpm-fcgi), a process manager for PHP %s (php-fpm %s "
-                   "configurations)\n", RL_FPM_VERSION, rl_ini_php_version(), rl_ini_php_version());
-        else
-            fprintf(stderr, "relais-fpm: -%c needs PHP itself, which relais-fpm does not load yet\n",
-                    cli.info ? 'i' : 'm');
+    rl_sapi_opts_t php = php_opts(&cli, a);
+    if (cli.help) {
+        usage();
         rl_arena_destroy(a);
-        return cli.help || cli.version ? 0 : 1;
+        return 0;
     }
+    if (cli.version || cli.info || cli.modules) {
+        int rc = php_info(&cli, &php);
+        rl_arena_destroy(a);
+        return rc;
+    }
+    rl_fpm_title_init(argc, argv);
 
     rl_zlog_t log;
     rl_zlog_init(&log);
     rl_fpm_conf_t conf;
     int rc = rl_fpm_conf_load(&conf, a, &cli.opts, &log);
-    if (rc == RL_OK && !cli.opts.test) {
-        rl_zlog(&log, RL_ZLOG_ERROR, "relais-fpm cannot run the pools yet: only the configuration "
-                "test (-t, -tt) is implemented");
-        rc = RL_ERROR;
+    if (rc != RL_OK) {
+        rl_zlog(&log, RL_ZLOG_ERROR, "FPM initialization failed");
+        rl_zlog_close(&log);
+        rl_arena_destroy(a);
+        return EXIT_CONFIG;
     }
-    if (rc != RL_OK)
+    if (cli.opts.test) {
+        rl_zlog_close(&log);
+        rl_arena_destroy(a);
+        return 0;
+    }
+    rl_fpm_master_t m = { .conf = &conf, .opts = &cli.opts, .php = &php, .log = &log,
+                          .argv = saved_argv };
+    rc = rl_fpm_master_run(&m);
+    if (rc == 70)
         rl_zlog(&log, RL_ZLOG_ERROR, "FPM initialization failed");
     rl_zlog_close(&log);
     rl_arena_destroy(a);
-    return rc == RL_OK ? 0 : EXIT_CONFIG;
+    return rc;
 }

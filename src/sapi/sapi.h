@@ -71,12 +71,22 @@ typedef struct {
      * may go out, the connection be released); later writes are dropped by
      * the SAPI itself. Returns 0 or -1. */
     int (*finish)(void *ctx);
-    /* A line PHP logs (its error_log unset, or the SAPI's own messages
-     * such as "Primary script unknown"), without the "PHP message: "
-     * prefix or a newline; <level> is syslog's (LOG_ERR, LOG_NOTICE...).
-     * php-fpm sends such lines as FCGI_STDERR "PHP message: <line>" and
-     * writes them to the child's stderr. */
+    /* A line PHP logs (its error_log unset), without the "PHP message: "
+     * prefix or a newline. <level> is always LOG_NOTICE, as php-fpm
+     * (zlog_msg(ZLOG_NOTICE, "PHP message: ", ...)) whatever PHP's
+     * severity. php-fpm sends such lines as FCGI_STDERR "PHP message:
+     * <line>" (whatever its log_level) and writes them to its error log
+     * at NOTICE. The SAPI's own lines go to log_own() when it is set. */
     void (*log)(void *ctx, int level, const char *line, size_t len);
+    /* Optional (NULL: they go to log()). The SAPI's own lines, which
+     * php-fpm sends on FCGI_STDERR as they are, without "PHP message: ",
+     * whatever its log_level, and logs at <level>:
+     *   LOG_DEBUG   "Primary script unknown"
+     *   LOG_NOTICE  "Access to the script '%s' has been denied (see
+     *               security.limit_extensions)"
+     *   LOG_ERR     "Unable to open primary script: %s (%s)",
+     *               "Passing INI directive through FastCGI: ..." */
+    void (*log_own)(void *ctx, int level, const char *line, size_t len);
 } rl_sapi_io_t;
 
 /* One request: the FastCGI params as received, in order. */
@@ -98,9 +108,11 @@ typedef struct {
     size_t memory_peak;        /* zend_memory_peak_usage(1) of the request */
     char method[16];           /* REQUEST_METHOD */
     char script[512];          /* SCRIPT_FILENAME after the fixes; "" if none */
-    char request_uri[512];     /* SG(request_info).request_uri */
+    char request_uri[512];     /* SG(request_info).request_uri: php-fpm's %r,
+                                * i.e. SCRIPT_NAME after the fixes */
     char query[512];
-    char auth_user[64];        /* PHP_AUTH_USER / REMOTE_USER */
+    char auth_user[64];        /* PHP_AUTH_USER of a Basic Authorization
+                                * (SG(request_info).auth_user, php-fpm's %u) */
     uint64_t content_length;
 } rl_sapi_result_t;
 

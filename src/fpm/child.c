@@ -1,0 +1,665 @@
+/* relais-fpm's child: php-fpm's request loop (fpm_main.c's main loop and
+ * fastcgi.c's server side), one blocking connection at a time. Blocking
+ * I/O is right here: a child runs one request at a time anyway, and PHP
+ * itself is synchronous. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <syslog.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include "core/arena.h"
+#include "core/buf.h"
+#include "core/sock.h"
+#include "fcgi/fcgi.h"
+#include "fpm/accesslog.h"
+#include "fpm/child.h"
+#include "fpm/status.h"
+#include "sapi/sapi.h"
+
+#define IN_CAP (RL_FCGI_HEADER_LEN + RL_FCGI_MAX_CONTENT + 255 + 4096)
+#define OUT_FLUSH (64 * 1024)
+#define MAX_PARAMS_BYTES (1024 * 1024)
+
+static volatile sig_atomic_t soft_quit;
+
+/* One FastCGI connection and the request on it. */
+typedef struct {
+    rl_fpm_child_t *child;
+    int fd;
+    rl_fcgi_parser_t parser;
+    uint8_t *in;
+    size_t in_len;             /* bytes in <in> */
+    size_t in_pos;             /* parsed up to here */
+    rl_buf_t out;
+    rl_buf_t carry;
+    rl_arena_t *arena;         /* the request's */
+    uint16_t id;               /* the request's id; 0: none */
+    bool keep;
+    bool stdin_done;
+    bool ended;                /* END_REQUEST sent */
+    bool broken;               /* the connection failed */
+    /* the STDIN record being read */
+    const uint8_t *body;
+    size_t body_len;
+    /* params */
+    size_t nparams, cap;
+    const char **names, **values;
+    size_t *name_lens, *value_lens;
+    char peer[64];
+    double cpu_user, cpu_system;   /* % of the last request's duration */
+} fconn_t;
+
+static void on_quit(int signo)
+{
+    (void)signo;
+    soft_quit = 1;
+}
+
+void rl_fpm_child_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_quit;       /* no SA_RESTART: accept() and reads return EINTR */
+    sigaction(SIGQUIT, &sa, NULL);
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
+    sigaction(SIGCHLD, &sa, NULL);
+    sa.sa_handler = SIG_IGN;
+    sigaction(SIGPIPE, &sa, NULL);
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+static rl_fpm_slot_t *slot(fconn_t *c)
+{
+    return &c->child->sb->slots[c->child->slot];
+}
+
+static void set_stage(fconn_t *c, int stage)
+{
+    __atomic_store_n(&slot(c)->stage, stage, __ATOMIC_RELEASE);
+}
+
+/* ---- output ---- */
+
+static int write_all(fconn_t *c, const char *p, size_t n)
+{
+    while (n > 0 && !c->broken) {
+        ssize_t w = send(c->fd, p, n, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            c->broken = true;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return c->broken ? -1 : 0;
+}
+
+static int flush_out(fconn_t *c)
+{
+    int rc = c->broken ? -1 : write_all(c, rl_buf_head(&c->out), rl_buf_unread(&c->out));
+    rl_buf_clear(&c->out);
+    return rc;
+}
+
+static int end_request(fconn_t *c, uint32_t app_status, uint8_t proto)
+{
+    if (c->ended)
+        return 0;
+    c->ended = true;
+    if (proto == RL_FCGI_REQUEST_COMPLETE)
+        rl_fcgi_encode_stream_end(&c->out, RL_FCGI_STDOUT, c->id);
+    rl_fcgi_encode_end_request(&c->out, c->id, app_status, proto);
+    return flush_out(c);
+}
+
+static int io_write(void *ctx, const char *data, size_t len)
+{
+    fconn_t *c = ctx;
+    if (c->broken)
+        return -1;
+    if (c->ended)
+        return 0;
+    rl_fcgi_encode_stream(&c->out, RL_FCGI_STDOUT, c->id, data, len);
+    if (rl_buf_unread(&c->out) >= OUT_FLUSH)
+        return flush_out(c);
+    return 0;
+}
+
+static int io_flush(void *ctx)
+{
+    fconn_t *c = ctx;
+    return c->ended ? 0 : flush_out(c);
+}
+
+static void stderr_record(fconn_t *c, const char *prefix, const char *line, size_t len)
+{
+    if (c->broken || c->ended || c->id == 0)
+        return;
+    size_t plen = strlen(prefix);
+    if (len > RL_FCGI_MAX_CONTENT - plen)
+        len = RL_FCGI_MAX_CONTENT - plen;
+    char rec[RL_FCGI_MAX_CONTENT];
+    memcpy(rec, prefix, plen);
+    memcpy(rec + plen, line, len);
+    rl_fcgi_encode_record(&c->out, RL_FCGI_STDERR, c->id, rec, plen + len);
+}
+
+/* The child's own log lines go to its stderr as php-fpm's children write
+ * them ("NOTICE: PHP message: ..."): /dev/null, or the master with
+ * catch_workers_output. */
+static void child_stderr(int level, const char *prefix, const char *line, size_t len)
+{
+    const char *name = level <= LOG_ERR ? "ERROR" : level == LOG_WARNING ? "WARNING" : "NOTICE";
+    if (level >= LOG_DEBUG)
+        return;
+    dprintf(STDERR_FILENO, "%s: %s%.*s\n", name, prefix, (int)len, line);
+}
+
+/* PHP's messages: FCGI_STDERR "PHP message: ..." and the child's stderr. */
+static void io_log(void *ctx, int level, const char *line, size_t len)
+{
+    stderr_record(ctx, "PHP message: ", line, len);
+    child_stderr(level, "PHP message: ", line, len);
+}
+
+/* The SAPI's own lines ("Primary script unknown"): as they are. */
+static void io_log_own(void *ctx, int level, const char *line, size_t len)
+{
+    stderr_record(ctx, "", line, len);
+    child_stderr(level, "", line, len);
+}
+
+/* ---- input ---- */
+
+/* Reads more bytes. Returns 1, 0 at EOF, -1 on error; with <idle>, a
+ * SIGQUIT makes it return -1 too. */
+static int read_more(fconn_t *c, bool idle)
+{
+    if (c->in_pos > 0) {
+        memmove(c->in, c->in + c->in_pos, c->in_len - c->in_pos);
+        c->in_len -= c->in_pos;
+        c->in_pos = 0;
+    }
+    for (;;) {
+        ssize_t n = recv(c->fd, c->in + c->in_len, IN_CAP - c->in_len, 0);
+        if (n > 0) {
+            c->in_len += (size_t)n;
+            return 1;
+        }
+        if (n == 0)
+            return 0;
+        if (errno == EINTR && !(idle && soft_quit))
+            continue;
+        return -1;
+    }
+}
+
+/* The next whole record. Returns 1, 0 at a clean EOF, -1 on error. */
+static int next_record(fconn_t *c, rl_fcgi_record_t *rec, bool idle)
+{
+    for (;;) {
+        ssize_t used = rl_fcgi_parse(&c->parser, c->in + c->in_pos, c->in_len - c->in_pos, rec);
+        if (used < 0) {
+            c->broken = true;
+            return -1;
+        }
+        if (used > 0) {
+            c->in_pos += (size_t)used;
+            return 1;
+        }
+        int r = read_more(c, idle);
+        if (r <= 0) {
+            if (r == 0 && c->in_len == 0 && idle)
+                return 0;
+            c->broken = true;
+            return -1;
+        }
+    }
+}
+
+static void answer_values(fconn_t *c, const rl_fcgi_record_t *rec)
+{
+    char num[16];
+    snprintf(num, sizeof(num), "%d", c->child->pool->pm_max_children);
+    rl_fcgi_pair_t out[3];
+    size_t n = 0;
+    size_t off = 0;
+    rl_fcgi_pair_t p;
+    while (off < rec->len) {
+        ssize_t used = rl_fcgi_decode_pair(rec->data + off, rec->len - off, &p);
+        if (used <= 0)
+            break;
+        off += (size_t)used;
+        const char *v = NULL;
+        if (rl_str_eq_c(p.name, RL_FCGI_MAX_CONNS) || rl_str_eq_c(p.name, RL_FCGI_MAX_REQS))
+            v = num;
+        else if (rl_str_eq_c(p.name, RL_FCGI_MPXS_CONNS))
+            v = "0";
+        if (v && n < 3)
+            out[n++] = (rl_fcgi_pair_t){ p.name, rl_str_c(v) };
+    }
+    rl_fcgi_encode_get_values_result(&c->out, out, n);
+    flush_out(c);
+}
+
+/* Management records and BEGIN_REQUESTs that come while a request is on. */
+static void stray_record(fconn_t *c, const rl_fcgi_record_t *rec)
+{
+    if (rec->request_id == 0) {
+        if (rec->type == RL_FCGI_GET_VALUES)
+            answer_values(c, rec);
+        else {
+            rl_fcgi_encode_unknown_type(&c->out, rec->type);
+            flush_out(c);
+        }
+    } else if (rec->type == RL_FCGI_BEGIN_REQUEST && rec->request_id != c->id) {
+        rl_fcgi_encode_end_request(&c->out, rec->request_id, 0, RL_FCGI_CANT_MPX_CONN);
+        flush_out(c);
+    }
+}
+
+static ssize_t io_read_body(void *ctx, char *buf, size_t len)
+{
+    fconn_t *c = ctx;
+    while (c->body_len == 0) {
+        if (c->stdin_done)
+            return 0;
+        if (c->broken)
+            return -1;
+        rl_fcgi_record_t rec;
+        if (next_record(c, &rec, false) <= 0)
+            return -1;
+        if (rec.request_id != c->id || rec.request_id == 0) {
+            stray_record(c, &rec);
+            continue;
+        }
+        if (rec.type == RL_FCGI_ABORT_REQUEST) {
+            c->broken = true;
+            return -1;
+        }
+        if (rec.type != RL_FCGI_STDIN)
+            continue;
+        if (rec.len == 0) {
+            c->stdin_done = true;
+            return 0;
+        }
+        c->body = rec.data;
+        c->body_len = rec.len;
+    }
+    size_t n = len < c->body_len ? len : c->body_len;
+    memcpy(buf, c->body, n);
+    c->body += n;
+    c->body_len -= n;
+    return (ssize_t)n;
+}
+
+static int io_finish(void *ctx)
+{
+    fconn_t *c = ctx;
+    int rc = end_request(c, 0, RL_FCGI_REQUEST_COMPLETE);
+    slot(c)->finished_mono_us = rl_fpm_mono_us();
+    set_stage(c, RL_FPM_STAGE_FINISHING);
+    if (!c->keep) {
+        shutdown(c->fd, SHUT_RDWR);
+    }
+    return rc;
+}
+
+static void add_param(fconn_t *c, const rl_fcgi_pair_t *p)
+{
+    if (c->nparams == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        const char **n = rl_arena_alloc(c->arena, cap * sizeof(*n));
+        const char **v = rl_arena_alloc(c->arena, cap * sizeof(*v));
+        size_t *nl = rl_arena_alloc(c->arena, cap * sizeof(*nl));
+        size_t *vl = rl_arena_alloc(c->arena, cap * sizeof(*vl));
+        if (c->nparams) {
+            memcpy(n, c->names, c->nparams * sizeof(*n));
+            memcpy(v, c->values, c->nparams * sizeof(*v));
+            memcpy(nl, c->name_lens, c->nparams * sizeof(*nl));
+            memcpy(vl, c->value_lens, c->nparams * sizeof(*vl));
+        }
+        c->names = n, c->values = v, c->name_lens = nl, c->value_lens = vl, c->cap = cap;
+    }
+    c->names[c->nparams] = rl_arena_strndup(c->arena, p->name.p, p->name.len);
+    c->name_lens[c->nparams] = p->name.len;
+    c->values[c->nparams] = rl_arena_strndup(c->arena, p->value.p, p->value.len);
+    c->value_lens[c->nparams] = p->value.len;
+    c->nparams++;
+}
+
+static const char *param(const fconn_t *c, const char *name)
+{
+    for (size_t i = 0; i < c->nparams; i++)
+        if (strcmp(c->names[i], name) == 0)
+            return c->values[i];
+    return NULL;
+}
+
+/* Reads BEGIN_REQUEST and the PARAMS. Returns 1 with a request, 0 when the
+ * connection ended cleanly between requests, -1 on error. */
+static int read_request(fconn_t *c, bool first)
+{
+    rl_fcgi_record_t rec;
+    for (;;) {
+        /* a connection just accepted is served whatever comes; between
+         * two requests of a kept one, SIGQUIT ends the wait */
+        int r = next_record(c, &rec, !first);
+        if (r <= 0)
+            return r;
+        if (rec.request_id == 0) {
+            stray_record(c, &rec);
+            continue;
+        }
+        if (rec.type != RL_FCGI_BEGIN_REQUEST)
+            continue;               /* leftovers of an earlier request */
+        if (rec.body.begin.role != RL_FCGI_RESPONDER) {
+            rl_fcgi_encode_end_request(&c->out, rec.request_id, 0, RL_FCGI_UNKNOWN_ROLE);
+            flush_out(c);
+            if (!(rec.body.begin.flags & RL_FCGI_KEEP_CONN))
+                return 0;
+            continue;
+        }
+        c->id = rec.request_id;
+        c->keep = (rec.body.begin.flags & RL_FCGI_KEEP_CONN) != 0;
+        break;
+    }
+    rl_fpm_slot_t *s = slot(c);
+    s->accepted_us = rl_fpm_now_us();
+    s->accepted_mono_us = rl_fpm_mono_us();
+    s->finished_mono_us = 0;
+    set_stage(c, RL_FPM_STAGE_READING);
+    rl_fcgi_pairs_t d;
+    rl_fcgi_pairs_init(&d, &c->carry, MAX_PARAMS_BYTES);
+    size_t total = 0;
+    for (;;) {
+        if (next_record(c, &rec, false) <= 0)
+            return -1;
+        if (rec.request_id != c->id) {
+            stray_record(c, &rec);
+            continue;
+        }
+        if (rec.type == RL_FCGI_ABORT_REQUEST)
+            return -1;
+        if (rec.type != RL_FCGI_PARAMS)
+            continue;
+        if (rec.len == 0)
+            break;
+        total += rec.len;
+        if (total > MAX_PARAMS_BYTES)
+            return -1;
+        rl_fcgi_pairs_feed(&d, rec.data, rec.len);
+        rl_fcgi_pair_t p;
+        int k;
+        while ((k = rl_fcgi_pairs_next(&d, &p)) == 1)
+            add_param(c, &p);
+        if (k < 0)
+            return -1;
+    }
+    return rl_fcgi_pairs_end(&d) == RL_OK ? 1 : -1;
+}
+
+static void copy_str(char *dst, size_t cap, const char *src)
+{
+    if (!src)
+        src = "";
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* The status and ping pages, answered without PHP as php-fpm does. */
+static bool internal_page(fconn_t *c)
+{
+    const rl_fpm_pool_t *wp = c->child->pool;
+    const rl_fpm_pool_t *served = wp->shared ? wp->shared : wp;
+    const char *uri = param(c, "SCRIPT_NAME");
+    if (!uri)
+        return false;
+    bool status = served->pm_status_path && strcmp(uri, served->pm_status_path) == 0;
+    bool ping = served->ping_path && strcmp(uri, served->ping_path) == 0;
+    if (!status && !ping)
+        return false;
+    const char *method = param(c, "REQUEST_METHOD");
+    bool head = method && strcmp(method, "HEAD") == 0;
+    rl_buf_t page = { 0 };
+    if (ping) {
+        rl_fpm_ping_render(served->ping_response, head, &page);
+    } else {
+        rl_fpm_status_t st = {
+            .sb = c->child->sb,
+            .listen_queue = -1,
+            .listen_queue_len = wp->listen_backlog,
+            .now_us = rl_fpm_now_us(),
+            .self = getpid(),
+        };
+        const char *q = param(c, "QUERY_STRING");
+        rl_fpm_status_render(&st, q ? q : "", head, &page);
+    }
+    io_write(c, rl_buf_head(&page), rl_buf_unread(&page));
+    rl_buf_release(&page);
+    return true;
+}
+
+static void cpu_times(double *user, double *sys)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    *user = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6;
+    *sys = (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* php-fpm's access.log line, written by the child after the request. */
+static void access_log(fconn_t *c);
+
+/* Runs the request read into <c>. Returns -1 when the child must end. */
+static int run_request(fconn_t *c)
+{
+    rl_fpm_slot_t *s = slot(c);
+    rl_fpm_child_t *ch = c->child;
+    set_stage(c, RL_FPM_STAGE_INFO);
+    copy_str(s->method, sizeof(s->method), param(c, "REQUEST_METHOD"));
+    /* php-fpm shows PHP's request_uri: SCRIPT_NAME */
+    copy_str(s->request_uri, sizeof(s->request_uri), param(c, "SCRIPT_NAME"));
+    copy_str(s->query, sizeof(s->query), param(c, "QUERY_STRING"));
+    copy_str(s->script, sizeof(s->script), param(c, "SCRIPT_FILENAME"));
+    const char *cl = param(c, "CONTENT_LENGTH");
+    s->content_length = cl ? strtoull(cl, NULL, 10) : 0;
+    double u0, s0, u1, s1;
+    cpu_times(&u0, &s0);
+    int rc = 0;
+    rl_sapi_result_t res;
+    memset(&res, 0, sizeof(res));
+    res.status = 200;
+    if (internal_page(c)) {
+        s->script[0] = '\0';
+    } else {
+        set_stage(c, RL_FPM_STAGE_RUNNING);
+        rl_sapi_io_t io = {
+            .ctx = c, .read_body = io_read_body, .write = io_write, .flush = io_flush,
+            .finish = io_finish, .log = io_log, .log_own = io_log_own,
+        };
+        rl_sapi_request_t req = {
+            .nparams = c->nparams, .names = c->names, .name_lens = c->name_lens,
+            .values = c->values, .value_lens = c->value_lens,
+            .limit_extensions = ch->pool->limit_extensions,
+        };
+        rc = rl_sapi_run(&req, &io, &res);
+        copy_str(s->script, sizeof(s->script), res.script);
+        copy_str(s->request_uri, sizeof(s->request_uri), res.request_uri[0] ? res.request_uri : s->request_uri);
+        copy_str(s->auth_user, sizeof(s->auth_user), res.auth_user);
+    }
+    set_stage(c, RL_FPM_STAGE_ENDING);
+    end_request(c, 0, RL_FCGI_REQUEST_COMPLETE);
+    uint64_t dur = rl_fpm_mono_us() - s->accepted_mono_us;
+    s->duration_us = dur;
+    s->memory = res.memory_peak;
+    s->status = res.status;
+    cpu_times(&u1, &s1);
+    c->cpu_user = dur ? (u1 - u0) * 1e8 / (double)dur : 0;
+    c->cpu_system = dur ? (s1 - s0) * 1e8 / (double)dur : 0;
+    s->cpu = c->cpu_user + c->cpu_system;
+    s->requests++;
+    if (ch->access_fd >= 0)
+        access_log(c);
+    return rc;
+}
+
+/* Serves the requests of one connection. Returns -1 when the child ends. */
+static int serve_conn(fconn_t *c)
+{
+    for (bool first = true;; first = false) {
+        c->id = 0;
+        c->keep = false;
+        c->stdin_done = false;
+        c->ended = false;
+        c->body_len = 0;
+        c->nparams = c->cap = 0;
+        rl_arena_reset(c->arena);
+        int r = read_request(c, first);
+        if (r <= 0)
+            return 0;
+        if (run_request(c) < 0)
+            return -1;
+        set_stage(c, RL_FPM_STAGE_IDLE);
+        int max = c->child->pool->pm_max_requests;
+        if (max > 0 && slot(c)->requests >= (uint64_t)max)
+            return -1;
+        if (soft_quit || !c->keep || c->broken)
+            return 0;
+    }
+}
+
+/* listen.allowed_clients: a comma-separated list of addresses. */
+static bool allowed(const rl_fpm_pool_t *wp, rl_sockaddr_t *peer, char *ip, size_t iplen)
+{
+    rl_sockaddr_normalize(peer);
+    rl_sockaddr_format(peer, ip, iplen, false);
+    const char *list = wp->listen_allowed_clients;
+    if (!list || !*list || wp->listen_domain != RL_FPM_LISTEN_INET)
+        return true;
+    rl_sockaddr_t a = *peer;
+    for (const char *p = list; *p; ) {
+        size_t n = strcspn(p, ",");
+        char one[64];
+        if (n < sizeof(one)) {
+            memcpy(one, p, n);
+            one[n] = '\0';
+            char *t = one;
+            while (*t == ' ')
+                t++;
+            rl_sockaddr_t b;
+            if (rl_sockaddr_from_ip(t, 0, &b) == RL_OK) {
+                rl_sockaddr_normalize(&b);
+                if (rl_sockaddr_ip_equal(&a, &b))
+                    return true;
+            }
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return false;
+}
+
+int rl_fpm_child_run(rl_fpm_child_t *ch)
+{
+    fconn_t c;
+    memset(&c, 0, sizeof(c));
+    c.child = ch;
+    c.in = malloc(IN_CAP);
+    c.arena = rl_arena_create(0);
+    if (!c.in)
+        return 70;
+    rl_fpm_slot_t *s = &ch->sb->slots[ch->slot];
+    int code = 0;
+    while (!soft_quit) {
+        s->stage = RL_FPM_STAGE_IDLE;
+        rl_sockaddr_t peer;
+        peer.len = sizeof(peer.ss);
+        int fd = accept4(ch->listen_fd, (struct sockaddr *)&peer.ss, &peer.len, SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == EAGAIN || errno == ECONNABORTED)
+                continue;
+            break;
+        }
+        if (!allowed(ch->pool, &peer, c.peer, sizeof(c.peer))) {
+            fprintf(stderr, "WARNING: Connection disallowed: IP address '%s' has been dropped.\n",
+                    c.peer);
+            close(fd);
+            continue;
+        }
+        __atomic_add_fetch(&ch->sb->accepted_conn, 1, __ATOMIC_RELAXED);
+        c.fd = fd;
+        c.broken = false;
+        c.in_len = c.in_pos = 0;
+        rl_fcgi_parser_init(&c.parser);
+        rl_buf_clear(&c.out);
+        int r = serve_conn(&c);
+        close(fd);
+        if (r < 0)
+            break;
+    }
+    s->stage = RL_FPM_STAGE_ENDING;
+    free(c.in);
+    rl_buf_release(&c.out);
+    rl_buf_release(&c.carry);
+    rl_arena_destroy(c.arena);
+    return code;
+}
+
+static const char *lookup_param(void *ctx, const char *name)
+{
+    return param(ctx, name);
+}
+
+/* access.suppress_path[]: a successful request for one of these paths is
+ * not logged (php-fpm 8.2). */
+static bool suppressed(const rl_fpm_pool_t *wp, const rl_fpm_slot_t *s)
+{
+    if (s->status < 200 || s->status >= 300)
+        return false;
+    for (const rl_fpm_kv_t *kv = wp->access_suppress_paths; kv; kv = kv->next)
+        if (kv->value && strcmp(kv->value, s->request_uri) == 0)
+            return true;
+    return false;
+}
+
+static void access_log(fconn_t *c)
+{
+    const rl_fpm_pool_t *wp = c->child->pool;
+    const rl_fpm_slot_t *s = slot(c);
+    if (suppressed(wp, s))
+        return;
+    rl_fpm_access_t a = {
+        .pool = wp->name, .slot = s, .ppid = getppid(),
+        .peer = wp->listen_domain == RL_FPM_LISTEN_INET && c->peer[0] ? c->peer : NULL,
+        .cpu_user = c->cpu_user, .cpu_system = c->cpu_system,
+        .param = lookup_param, .param_ctx = c,
+    };
+    rl_buf_t line = { 0 };
+    rl_fpm_access_format(wp->access_format ? wp->access_format : RL_FPM_ACCESS_FORMAT_DEFAULT,
+                         &a, &line);
+    if (write(c->child->access_fd, rl_buf_head(&line), rl_buf_unread(&line)) < 0)
+        dprintf(STDERR_FILENO, "ERROR: failed to write the access log: %s\n", strerror(errno));
+    rl_buf_release(&line);
+}
