@@ -6,9 +6,9 @@
 #   scripts/run-example.sh [build-dir]        (`make run` passes "build")
 # Logs, pid files and the FastCGI socket go to <build-dir>/demo-logs/
 # (DEMO_LOGS=/abs/dir to change), so the checkout stays clean and nothing
-# needs to be writable in examples/. The PHP half is Debian's
-# /usr/sbin/php-fpm8.2 (PHP_FPM=path to choose another, e.g. relais-fpm once
-# it runs pools; PHP_FPM=none for none); without it, the static pages only.
+# needs to be writable in examples/. The PHP half is <build-dir>/relais-fpm
+# (PHP_FPM=path to choose another, e.g. /usr/sbin/php-fpm8.2; PHP_FPM=none
+# for none); without either, the static pages only.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -45,12 +45,12 @@ if [ "$(id -u)" -eq 0 ] && command -v runuser >/dev/null &&
          "(check the permissions of its parent directories): expect 403s" >&2
 fi
 
-# The PHP half (started below): Debian's php-fpm. relais-fpm reads the same
-# file but only checks it so far (-t): PHP_FPM=build/relais-fpm once it runs
-# pools.
+# The PHP half (started below): relais-fpm from the build, else Debian's
+# php-fpm (PHP_FPM=/usr/sbin/php-fpm8.2 to compare); both read the same file.
 fpm=${PHP_FPM:-}
 if [ -z "$fpm" ]; then
-    if [ -x /usr/sbin/php-fpm8.2 ]; then fpm=/usr/sbin/php-fpm8.2
+    if [ -x "$build/relais-fpm" ]; then fpm="$build/relais-fpm"
+    elif [ -x /usr/sbin/php-fpm8.2 ]; then fpm=/usr/sbin/php-fpm8.2
     fi
 elif [ "$fpm" != none ] && [ ! -x "$fpm" ]; then
     echo "run-example: PHP_FPM=$fpm is not an executable" >&2

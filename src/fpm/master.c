@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 
 #include "core/loop.h"
 #include "core/proc.h"
@@ -163,6 +164,94 @@ static int socket_owner(pool_t *p, uid_t *uid, gid_t *gid)
     return RL_OK;
 }
 
+
+/* listen.acl_users / listen.acl_groups: POSIX ACL entries giving each named
+ * user and group read and write on the socket, written as the
+ * system.posix_acl_access attribute (the kernel's format: a version, then
+ * entries sorted by tag and id), over the base the mode gives. As php-fpm,
+ * listen.owner and listen.group are then ignored. */
+typedef struct {
+    uint16_t tag;
+    uint16_t perm;
+    uint32_t id;
+} acl_entry_t;
+
+enum { ACL_USER_OBJ = 0x01, ACL_USER = 0x02, ACL_GROUP_OBJ = 0x04, ACL_GROUP = 0x08,
+       ACL_MASK = 0x10, ACL_OTHER = 0x20 };
+
+static int add_acl_ids(pool_t *p, const char *list, bool groups, acl_entry_t *e, int n, int max)
+{
+    char buf[1024];
+    snprintf(buf, sizeof(buf), "%s", list);
+    for (char *save = NULL, *name = strtok_r(buf, ",", &save); name;
+         name = strtok_r(NULL, ",", &save)) {
+        while (*name == ' ')
+            name++;
+        uint32_t id;
+        if (groups) {
+            struct group *gr = getgrnam(name);
+            if (!gr) {
+                rl_zlog(M.log, RL_ZLOG_ERROR, "[pool %s] cannot get gid for group '%s'",
+                        p->conf->name, name);
+                return -1;
+            }
+            id = gr->gr_gid;
+        } else {
+            struct passwd *pw = getpwnam(name);
+            if (!pw) {
+                rl_zlog(M.log, RL_ZLOG_ERROR, "[pool %s] cannot get uid for user '%s'",
+                        p->conf->name, name);
+                return -1;
+            }
+            id = pw->pw_uid;
+        }
+        if (n < max)
+            e[n++] = (acl_entry_t){ groups ? ACL_GROUP : ACL_USER, 6, id };
+    }
+    return n;
+}
+
+static int cmp_acl(const void *a, const void *b)
+{
+    const acl_entry_t *x = a, *y = b;
+    if (x->tag != y->tag)
+        return x->tag < y->tag ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int set_acl(pool_t *p, const char *path, mode_t mode)
+{
+    const rl_fpm_pool_t *wp = p->conf;
+    acl_entry_t e[66];
+    int n = 0;
+    e[n++] = (acl_entry_t){ ACL_USER_OBJ, (uint16_t)((mode >> 6) & 7), 0xffffffffu };
+    e[n++] = (acl_entry_t){ ACL_GROUP_OBJ, (uint16_t)((mode >> 3) & 7), 0xffffffffu };
+    e[n++] = (acl_entry_t){ ACL_OTHER, (uint16_t)(mode & 7), 0xffffffffu };
+    if (wp->listen_acl_users && *wp->listen_acl_users &&
+        (n = add_acl_ids(p, wp->listen_acl_users, false, e, n, 64)) < 0)
+        return RL_ERROR;
+    if (wp->listen_acl_groups && *wp->listen_acl_groups &&
+        (n = add_acl_ids(p, wp->listen_acl_groups, true, e, n, 64)) < 0)
+        return RL_ERROR;
+    e[n++] = (acl_entry_t){ ACL_MASK, (uint16_t)(6 | ((mode >> 3) & 7)), 0xffffffffu };
+    qsort(e, (size_t)n, sizeof(e[0]), cmp_acl);
+    uint8_t buf[4 + sizeof(e)];
+    uint32_t version = 2;
+    memcpy(buf, &version, 4);
+    memcpy(buf + 4, e, (size_t)n * sizeof(e[0]));
+    if (setxattr(path, "system.posix_acl_access", buf, 4 + (size_t)n * sizeof(e[0]), 0) < 0) {
+        rl_zlog_errno(M.log, errno, "[pool %s] failed to write ACL", wp->name);
+        return RL_ERROR;
+    }
+    return RL_OK;
+}
+
+static bool has_acl(const rl_fpm_pool_t *wp)
+{
+    return (wp->listen_acl_users && *wp->listen_acl_users) ||
+           (wp->listen_acl_groups && *wp->listen_acl_groups);
+}
+
 static int unix_listen(pool_t *p)
 {
     const char *path = p->conf->listen_address;
@@ -199,7 +288,12 @@ static int unix_listen(pool_t *p)
         close(fd);
         return -1;
     }
-    if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) < 0) {
+    if (has_acl(p->conf)) {
+        if (set_acl(p, path, mode) != RL_OK) {
+            close(fd);
+            return -1;
+        }
+    } else if ((uid != (uid_t)-1 || gid != (gid_t)-1) && chown(path, uid, gid) < 0) {
         rl_zlog_errno(M.log, errno, "failed to chown() the socket '%s'", path);
         close(fd);
         return -1;
