@@ -446,7 +446,7 @@ static bool internal_page(fconn_t *c)
         rl_fpm_ping_render(served->ping_response, head, &page);
     } else {
         rl_fpm_status_t st = {
-            .sb = c->child->sb,
+            .sb = c->child->status_sb,
             .listen_queue = -1,
             .listen_queue_len = wp->listen_backlog,
             .now_us = rl_fpm_now_us(),

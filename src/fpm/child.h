@@ -25,6 +25,9 @@ typedef struct {
     int listen_fd;
     rl_fpm_scoreboard_t *sb;
     int slot;
+    const rl_fpm_scoreboard_t *status_sb;  /* the board the status page shows:
+                                            * <sb>, or that of the pool a
+                                            * pm.status_listen pool serves */
     int access_fd;            /* -1: no access.log */
     int slowlog_fd;           /* -1 */
 } rl_fpm_child_t;

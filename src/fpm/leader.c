@@ -255,6 +255,7 @@ static void __attribute__((noreturn)) child_main(rl_fpm_leader_t *l, int slot, i
     s->stage = RL_FPM_STAGE_IDLE;
     rl_fpm_child_t c = {
         .pool = l->pool, .listen_fd = l->listen_fd, .sb = l->sb, .slot = slot,
+        .status_sb = l->status_sb ? l->status_sb : l->sb,
         .access_fd = l->access_fd, .slowlog_fd = -1,
     };
     int code = rl_fpm_child_run(&c);

@@ -45,6 +45,7 @@ typedef struct {
     int access_fd;            /* -1 */
     int slowlog_fd;           /* -1 */
     rl_fpm_scoreboard_t *sb;
+    const rl_fpm_scoreboard_t *status_sb;  /* see rl_fpm_child_t */
     pid_t master;
 } rl_fpm_leader_t;
 

@@ -368,7 +368,8 @@ static void close_other_pools(pool_t *mine)
     for (pool_t *p = M.pools; p; p = p->next) {
         if (p == mine)
             continue;
-        if (p->sb)
+        /* a pm.status_listen pool shows the board of the pool it serves */
+        if (p->sb && p->conf != mine->conf->shared)
             rl_fpm_scoreboard_destroy(p->sb);
         if (p->ctl >= 0)
             close(p->ctl);
@@ -379,6 +380,14 @@ static void close_other_pools(pool_t *mine)
         if (p->slowlog_fd >= 0)
             close(p->slowlog_fd);
     }
+}
+
+static const rl_fpm_scoreboard_t *served_board(const pool_t *p)
+{
+    for (const pool_t *q = M.pools; q; q = q->next)
+        if (p->conf->shared && q->conf == p->conf->shared)
+            return q->sb;
+    return p->sb;
 }
 
 /* In the leader's process: what it inherits but must not keep. */
@@ -401,7 +410,7 @@ static void __attribute__((noreturn)) leader_process(pool_t *p, int ctl)
     rl_fpm_leader_t l = {
         .conf = M.m->conf, .pool = p->conf, .php = M.m->php, .ctl_fd = ctl,
         .listen_fd = p->listen_fd, .access_fd = p->access_fd, .slowlog_fd = p->slowlog_fd,
-        .sb = p->sb, .master = getppid(),
+        .sb = p->sb, .master = getppid(), .status_sb = served_board(p),
     };
     rl_fpm_leader_main(&l);
 }

@@ -104,6 +104,24 @@ static char *cmdline_ini;
 static bool started;
 static void (*orig_import_env)(zval *array_ptr);
 
+/* --- AddressSanitizer ------------------------------------------------------- */
+
+#ifdef __SANITIZE_ADDRESS__
+#include <dlfcn.h>
+/* PHP loads extensions (opcache, conf.d's) with dlopen(RTLD_DEEPBIND),
+ * which ASan's runtime refuses (google/sanitizers#611). Under ASan only,
+ * this dlopen() shadows libc's for libphp and drops the flag, as PHP's own
+ * sanitizer builds do. */
+void *dlopen(const char *file, int mode);
+void *dlopen(const char *file, int mode)
+{
+    static void *(*next)(const char *, int);
+    if (!next)
+        next = (void *(*)(const char *, int))dlsym(RTLD_NEXT, "dlopen");
+    return next(file, mode & ~RTLD_DEEPBIND);
+}
+#endif
+
 /* --- the params table ---------------------------------------------------- */
 
 static char *param_get(request_t *r, const char *name)
