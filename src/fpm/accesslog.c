@@ -105,6 +105,22 @@ static const char *lookup(rl_fpm_access_lookup_cb cb, void *ctx, const char *nam
     return cb ? cb(ctx, name) : NULL;
 }
 
+/* %{NAME}e: "-" when absent, an empty value stays empty. */
+static int param(const rl_fpm_access_t *a, const char *mod, value_t *v)
+{
+    v->p = *mod ? lookup(a->param, a->param_ctx, mod) : NULL;
+    if (v->p == NULL)
+        v->p = "-";
+    return *mod ? RL_OK : RL_ERROR;
+}
+
+/* %{Name}o: "-" when absent or empty. */
+static int header(const rl_fpm_access_t *a, const char *mod, value_t *v)
+{
+    v->p = or_dash(*mod ? lookup(a->header, a->header_ctx, mod) : NULL);
+    return *mod ? RL_OK : RL_ERROR;
+}
+
 /* The text of token <c> with modifier <mod>; RL_ERROR where php-fpm
  * refuses the format. */
 static int token(const rl_fpm_access_t *a, char c, const char *mod, value_t *v)
@@ -116,17 +132,13 @@ static int token(const rl_fpm_access_t *a, char c, const char *mod, value_t *v)
     case '%': v->p = "%"; return RL_OK;
     case 'C': return cpu(a, mod, v);
     case 'd': return duration(a, mod, v);
-    case 'e': v->p = *mod ? lookup(a->param, a->param_ctx, mod) : NULL;
-              if (v->p == NULL)
-                  v->p = "-";                   /* an empty value stays empty */
-              return *mod ? RL_OK : RL_ERROR;
+    case 'e': return param(a, mod, v);
     case 'f': v->p = or_dash(s->script); return RL_OK;
     case 'l': fmt(v, "%" PRIu64, s->content_length); return RL_OK;
     case 'm': v->p = or_dash(s->method); return RL_OK;
     case 'M': return memory(a, mod, v);
     case 'n': v->p = or_dash(a->pool); return RL_OK;
-    case 'o': v->p = or_dash(*mod ? lookup(a->header, a->header_ctx, mod) : NULL);
-              return *mod ? RL_OK : RL_ERROR;
+    case 'o': return header(a, mod, v);
     case 'p': fmt(v, "%ld", (long)s->pid); return RL_OK;
     case 'P': fmt(v, "%ld", (long)a->ppid); return RL_OK;
     case 'q': v->p = s->query; return RL_OK;

@@ -20,7 +20,7 @@
 typedef enum {
     RL_FPM_STAGE_IDLE = 0,      /* "Idle": waiting in accept() or between requests */
     RL_FPM_STAGE_READING,       /* "Reading headers": params arriving */
-    RL_FPM_STAGE_INFO,          /* "Getting request informations" */
+    RL_FPM_STAGE_INFO,          /* "Getting request information" */
     RL_FPM_STAGE_RUNNING,       /* "Running": PHP executes */
     RL_FPM_STAGE_FINISHING,     /* "Finishing": after fastcgi_finish_request(), script goes on */
     RL_FPM_STAGE_ENDING,        /* "Ending": PHP shuts the request down */

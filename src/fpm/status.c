@@ -6,9 +6,12 @@
  * Escaping follows what PHP does in php-fpm: json_encode() with
  * JSON_INVALID_UTF8_IGNORE, and htmlspecialchars() with ENT_COMPAT and the
  * XHTML rules for disallowed characters (U+FFFD instead), giving "" for
- * invalid UTF-8. Both read UTF-8 the way PHP's get_next_char() does, which
- * decides how many bytes an invalid sequence swallows. */
+ * invalid UTF-8. Both read UTF-8 the way PHP's get_next_char() does. (Both,
+ * and the query's parsing, were diffed against php8.2's json_encode(),
+ * htmlspecialchars(ENT_COMPAT|ENT_XHTML|ENT_DISALLOWED) and parse_str() on
+ * thousands of random strings.) */
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -54,13 +57,18 @@ static void php_key(const char *p, const char *end, char *key, size_t cap)
             c = hexval(p[1]) * 16 + hexval(p[2]);
             p += 2;
         }
-        if (c == ' ' && n == 0)
-            continue;
-        if (c == '[' && memchr(p, ']', (size_t)(end - p)))
-            break;
-        key[n++] = (char)(c == ' ' || c == '.' || c == '[' ? '_' : c);
+        if (c != ' ' || n > 0)
+            key[n++] = (char)c;
     }
-    key[n] = '\0';
+    key[n] = '\0';                           /* PHP stops at a NUL too */
+    for (char *k = key; *k; k++) {
+        if (*k == '[' && strchr(k, ']')) {
+            *k = '\0';
+            break;
+        }
+        if (*k == ' ' || *k == '.' || *k == '[')
+            *k = '_';
+    }
 }
 
 /* php-fpm's lookup compares only the key's length: a prefix matches. */
@@ -107,11 +115,16 @@ static int32_t next_utf8(const unsigned char *s, size_t len, size_t *pos)
         *pos = i + 1;
         return -1;
     }
-    for (size_t k = 1; k < need; k++) {
-        if (avail <= k || !utf8_trail(s[i + k])) {
-            *pos = i + (avail <= k || utf8_lead(s[i + k]) ? k : k + 1);
-            return -1;
-        }
+    bool ok = avail >= need;
+    for (size_t k = 1; ok && k < need; k++)
+        ok = utf8_trail(s[i + k]);
+    if (!ok) {
+        /* PHP skips up to the first byte that could start a character */
+        size_t k = 1;
+        while (k < need && avail > k && !utf8_lead(s[i + k]))
+            k++;
+        *pos = i + k;
+        return -1;
     }
     uint32_t cp = c & (0xffu >> (need + 1));
     for (size_t k = 1; k < need; k++)

@@ -48,8 +48,8 @@ typedef struct {
  * query when there is one: php-fpm stores SCRIPT_NAME there (PHP's
  * request_uri), not the REQUEST_URI parameter. In json, xml and html the
  * method, uri, query, user and script are escaped as PHP does (json_encode
- * dropping invalid UTF-8; htmlspecialchars ENT_COMPAT|ENT_XHTML, where
- * invalid UTF-8 gives an empty string); the pool name never is. Times are
+ * dropping invalid UTF-8; htmlspecialchars ENT_COMPAT|ENT_XHTML|ENT_DISALLOWED,
+ * where invalid UTF-8 gives an empty string); the pool name never is. Times are
  * local time (TZ), as php-fpm's strftime(). A board with a negative idle or
  * active count gives php-fpm's 500 "Internal error. Please review log file
  * for errors." */

@@ -61,6 +61,11 @@
 
 #define MAX_HEADER_LINE 1024
 
+/* php-fpm's FastCGI output buffer (fcgi_request.out_buf) less a record
+ * header: what a script may still print after fastcgi_finish_request()
+ * before the write that would flush it fails and aborts the script */
+#define FINISHED_SLACK (8192 - 8)
+
 typedef struct {
     char *name;
     char *val;              /* NULL: deleted */
@@ -74,6 +79,7 @@ typedef struct {
     int body_fd;            /* REQUEST_BODY_FILE: -1 not opened, -2 none */
     int status;             /* the status sent, 0 before the headers */
     bool finished;          /* fastcgi_finish_request() */
+    size_t after_finish;    /* output bytes dropped since */
     bool aborted;           /* io->write failed */
 } request_t;
 
@@ -221,6 +227,10 @@ static size_t sapi_ub_write(const char *str, size_t len)
 {
     if (!cur)
         return fwrite(str, 1, len, stdout);
+    if (cur->finished && !cur->aborted && cur->after_finish + len < FINISHED_SLACK) {
+        cur->after_finish += len;
+        return len;
+    }
     if (!out_write(str, len)) {
         /* the client is gone, or the response was finished: as php-fpm,
          * the script stops here unless ignore_user_abort */
@@ -383,7 +393,15 @@ static char *sapi_read_cookies(void)
 
 static char *sapi_getenv_cb(const char *name, size_t name_len)
 {
-    (void)name_len;
+    char key[256];
+
+    if (name[name_len] != '\0') {
+        if (name_len >= sizeof(key))
+            return NULL;
+        memcpy(key, name, name_len);
+        key[name_len] = '\0';
+        name = key;
+    }
     return cur ? param_get(cur, name) : getenv(name);
 }
 
@@ -1345,6 +1363,8 @@ int rl_sapi_run(const rl_sapi_request_t *req, const rl_sapi_io_t *io, rl_sapi_re
     if (!res)
         res = &scratch;
     memset(res, 0, sizeof(*res));
+    if (!started)
+        return -1;
     rl_arena_reset(arena);
     cur = &r;
     params_load(&r, req);

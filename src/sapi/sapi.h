@@ -119,22 +119,46 @@ typedef struct {
 /* Starts PHP in this process: the INI files as php-fpm reads them (our
  * module is named "fpm-fcgi", so php-fpm-fcgi.ini wins over php.ini in a
  * directory), PHP_INI_SCAN_DIR, the -d defines, then module start-up.
+ *
+ * Debian's libphp8.2 looks in /etc/php/8.2/embed by default; Debian's
+ * php-fpm in /etc/php/8.2/fpm. So, as php-fpm: -c (a file or a directory)
+ * wins, else PHPRC, else /etc/php/8.2/fpm (when it holds a php.ini); the
+ * scan dir is PHP_INI_SCAN_DIR when set, else /etc/php/8.2/fpm/conf.d
+ * (PHP_INI_SCAN_DIR is set during start-up only, then removed, so it does
+ * not reach $_SERVER). -n reads no file and no scan dir. php.ini in the
+ * current directory is never read.
+ *
  * Before it, the caller has set up its signal handlers (PHP forwards to
- * those it finds). Returns 0, or -1 with PHP's own message on stderr. */
+ * those it finds); it calls zend_signal_startup() and sets SIGPIPE to
+ * SIG_IGN. Returns 0, or -1 with PHP's own message on stderr. */
 int rl_sapi_startup(const rl_sapi_opts_t *opts);
 
-/* Applies a pool's php_value/php_admin_value list (in the order given) at
- * the system level, in the leader before the children are forked: every
- * request starts from them. An entry PHP refuses is skipped with php-fpm's
- * message in <err> (e.g. "Unable to set php_value 'foo'"); returns 0 when
- * all were applied, else -1 (the caller logs <err> and goes on, as php-fpm
- * does). */
+/* Applies a pool's php_value/php_admin_value list at the system level, in
+ * the leader before the children are forked: every request starts from
+ * them. As php-fpm: every php_value first, then every php_admin_value, each
+ * group in the order given. An entry PHP refuses is skipped with php-fpm's
+ * message in <err> (e.g. "Unable to set php_value 'foo'", several ones
+ * separated by '\n'); returns 0 when all were applied, else -1 (the caller
+ * logs <err> and goes on, as php-fpm does). A failed "extension" is not an
+ * error here (PHP warns on stderr itself), "zend_extension" is refused
+ * (php-fpm 8.2 knows no such ini entry either). */
 int rl_sapi_pool_ini(const rl_sapi_pool_value_t *values, char *err, size_t errlen);
 
 /* Runs one request. Always completes the response through <io> (an error
  * page if need be); returns 0, or -1 when the process should not serve
  * another request (PHP's state is unsafe, e.g. request start-up failed
- * mid-way). Fills <res> (may be NULL). */
+ * mid-way: a "Status: 500" header block has been written). Fills <res>
+ * (may be NULL).
+ *
+ * $_SERVER is, as php-fpm's, the process environment then the params (the
+ * last received first) then PHP_SELF, REQUEST_TIME_FLOAT, REQUEST_TIME:
+ * the caller clears the environment of a child (clear_env) and sets env[]
+ * before the first request. "FCGI_ROLE" = "RESPONDER" is added as php-fpm
+ * adds it. The PHP_VALUE / PHP_ADMIN_VALUE params are applied as php-fpm
+ * does: to the master values, so they stay for the child's next requests.
+ * Output after fastcgi_finish_request() is dropped: the first 8 KiB
+ * silently, then the script is aborted unless ignore_user_abort (php-fpm's
+ * FastCGI buffer). */
 int rl_sapi_run(const rl_sapi_request_t *req, const rl_sapi_io_t *io, rl_sapi_result_t *res);
 
 /* Module and SAPI shutdown, at the end of a child or leader. */
