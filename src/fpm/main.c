@@ -220,8 +220,11 @@ static int php_info(const cli_t *c, const rl_sapi_opts_t *php)
 {
     if (rl_sapi_startup(php) < 0)
         return 1;
-    if (c->version)
+    if (c->version) {
         rl_sapi_print_version();
+        printf("    with relais-fpm, a process manager for php-fpm %s configurations\n",
+               rl_ini_php_version());
+    }
     else if (c->modules)
         rl_sapi_print_modules();
     else
