@@ -55,6 +55,7 @@ typedef struct {
     size_t *name_lens, *value_lens;
     char peer[64];
     double cpu_user, cpu_system;   /* % of the last request's duration */
+    bool counted_idle;         /* the board counts this child as idle */
 } fconn_t;
 
 static void on_quit(int signo)
@@ -91,6 +92,36 @@ static rl_fpm_slot_t *slot(fconn_t *c)
 static void set_stage(fconn_t *c, int stage)
 {
     __atomic_store_n(&slot(c)->stage, stage, __ATOMIC_RELEASE);
+}
+
+/* Adds <d> to a pool figure the master also sets each second, never below
+ * zero (php-fpm's fpm_scoreboard_update_commit()). */
+static void board_add(int *v, int d)
+{
+    int old = __atomic_load_n(v, __ATOMIC_RELAXED);
+    while (old + d >= 0 &&
+           !__atomic_compare_exchange_n(v, &old, old + d, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+/* php-fpm's fpm_request_accepting(): idle again. */
+static void board_accepting(fconn_t *c)
+{
+    if (c->counted_idle)
+        return;
+    c->counted_idle = true;
+    board_add(&c->child->sb->idle, 1);
+    board_add(&c->child->sb->active, -1);
+}
+
+/* php-fpm's fpm_request_reading_headers(): a request starts. */
+static void board_request(fconn_t *c)
+{
+    rl_fpm_scoreboard_t *sb = c->child->sb;
+    c->counted_idle = false;
+    board_add(&sb->idle, -1);
+    board_add(&sb->active, 1);
+    __atomic_add_fetch(&sb->accepted_conn, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- output ---- */
@@ -386,6 +417,7 @@ static int read_request(fconn_t *c, bool first)
     s->accepted_mono_us = rl_fpm_mono_us();
     s->finished_mono_us = 0;
     set_stage(c, RL_FPM_STAGE_READING);
+    board_request(c);
     rl_fcgi_pairs_t d;
     rl_fcgi_pairs_init(&d, &c->carry, MAX_PARAMS_BYTES);
     size_t total = 0;
@@ -541,6 +573,7 @@ static int serve_conn(fconn_t *c)
         if (run_request(c) < 0)
             return -1;
         set_stage(c, RL_FPM_STAGE_IDLE);
+        board_accepting(c);
         int max = c->child->pool->pm_max_requests;
         if (max > 0 && slot(c)->requests >= (uint64_t)max)
             return -1;
@@ -594,6 +627,7 @@ int rl_fpm_child_run(rl_fpm_child_t *ch)
     int code = 0;
     while (!soft_quit) {
         s->stage = RL_FPM_STAGE_IDLE;
+        board_accepting(&c);
         rl_sockaddr_t peer;
         peer.len = sizeof(peer.ss);
         int fd = accept4(ch->listen_fd, (struct sockaddr *)&peer.ss, &peer.len, SOCK_CLOEXEC);
@@ -608,7 +642,6 @@ int rl_fpm_child_run(rl_fpm_child_t *ch)
             close(fd);
             continue;
         }
-        __atomic_add_fetch(&ch->sb->accepted_conn, 1, __ATOMIC_RELAXED);
         c.fd = fd;
         c.broken = false;
         c.in_len = c.in_pos = 0;
