@@ -21,6 +21,7 @@
 #include "core/signal.h"
 #include "httpd/config.h"
 #include "httpd/conn.h"
+#include "httpd/envvars.h"
 
 #define MAX_ARGS 64
 
@@ -565,6 +566,12 @@ int main(int argc, char **argv)
     if (cli.conf.server_root && realpath(cli.conf.server_root, root))
         cli.conf.server_root = root;
     char err[4096];
+    /* Debian's envvars (APACHE_RUN_USER, APACHE_LOG_DIR, ...), as apache2ctl
+     * would have exported them; variables already set win */
+    if (rl_envvars_setup(cli.conf.server_root, cli.conf.config_file, err, sizeof(err)) != RL_OK) {
+        fprintf(stderr, "relaisd: %s\n", err);
+        return 1;
+    }
     if (cli.signal && strcmp(cli.signal, "start") != 0) {
         int rc = send_signal(&cli, cli.signal);
         if (rc != START_INSTEAD)
