@@ -381,6 +381,10 @@ void rl_log_set_level(rl_log_t *l, rl_log_level_t level)
 
 bool rl_log_enabled(const rl_log_t *l, const char *module, rl_log_level_t level)
 {
+    /* Apache writes notices whatever the LogLevel ("unless it is a
+     * startup/shutdown notice"): relais' are only those */
+    if (level == RL_LOG_NOTICE)
+        return true;
     if (l == NULL)
         l = &stderr_log;
     int max = l->level;

@@ -98,7 +98,8 @@ int rl_log_set_levels(rl_log_t *l, int argc, char **argv, char *err, size_t errl
 void rl_log_set_level(rl_log_t *l, rl_log_level_t level);
 
 /* Whether a message of <level> from <module> (NULL: "core") is written.
- * <l> NULL means rl_log_stderr(). Call it before building a costly message. */
+ * <l> NULL means rl_log_stderr(). Call it before building a costly message.
+ * Notices always are, as in Apache (start-up and shutdown lines). */
 bool rl_log_enabled(const rl_log_t *l, const char *module, rl_log_level_t level);
 
 /* Writes one error-log line when enabled. <module> NULL means "core",
