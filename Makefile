@@ -23,7 +23,7 @@ test:
 	@cmake -S . -B $(TEST_BUILD) -DRL_SANITIZE=ON -DRL_TESTS=ON >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
-	@RELAIS_BUILD=$(abspath $(TEST_BUILD)) /usr/bin/python3 -m pytest -q tests/e2e tests/interop tests/apps
+	@RELAIS_BUILD=$(abspath $(TEST_BUILD)) /usr/bin/python3 -m pytest -q tests/e2e tests/interop tests/fpm tests/apps
 
 bench: deps all
 	@scripts/deps.sh bench

@@ -55,8 +55,8 @@ int rl_ctl_envvars(const rl_ctl_t *c)
 
 const char *rl_ctl_program(const rl_ctl_t *c, const char *name, char *buf, size_t len)
 {
-    snprintf(buf, len, "%s/%s", c->self_dir, name);
-    if (c->self_dir[0] && access(buf, X_OK) == 0)
+    int n = snprintf(buf, len, "%s/%s", c->self_dir, name);
+    if (c->self_dir[0] && n > 0 && (size_t)n < len && access(buf, X_OK) == 0)
         return buf;
     snprintf(buf, len, "%s", name);
     return buf;

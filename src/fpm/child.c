@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <poll.h>
 #include <syslog.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -347,9 +348,8 @@ static int io_finish(void *ctx)
     int rc = end_request(c, 0, RL_FCGI_REQUEST_COMPLETE);
     slot(c)->finished_mono_us = rl_fpm_mono_us();
     set_stage(c, RL_FPM_STAGE_FINISHING);
-    if (!c->keep) {
-        shutdown(c->fd, SHUT_RDWR);
-    }
+    if (!c->keep)
+        shutdown(c->fd, SHUT_WR);
     return rc;
 }
 
@@ -614,6 +614,34 @@ static bool allowed(const rl_fpm_pool_t *wp, rl_sockaddr_t *peer, char *ip, size
     return false;
 }
 
+/* Closes the connection as php-fpm's fcgi_close() does: our side first,
+ * then what the client still sends is read and dropped until it closes
+ * (Apache's mod_proxy_fcgi may send the empty FCGI_STDIN after the answer
+ * is out: closing with unread bytes would reset the connection, and Apache
+ * answer 503). php-fpm waits for the client's close as long as it takes; a
+ * second at most here, so that a client that never closes cannot hold a
+ * child. */
+static void close_conn(fconn_t *c)
+{
+    if (!c->broken) {
+        shutdown(c->fd, SHUT_WR);
+        uint64_t deadline = rl_fpm_mono_us() + 1000000;
+        char buf[4096];
+        for (;;) {
+            uint64_t now = rl_fpm_mono_us();
+            if (now >= deadline)
+                break;
+            struct pollfd pf = { c->fd, POLLIN, 0 };
+            int n = poll(&pf, 1, (int)((deadline - now) / 1000) + 1);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0 || recv(c->fd, buf, sizeof(buf), 0) <= 0)
+                break;
+        }
+    }
+    close(c->fd);
+}
+
 int rl_fpm_child_run(rl_fpm_child_t *ch)
 {
     fconn_t c;
@@ -648,7 +676,7 @@ int rl_fpm_child_run(rl_fpm_child_t *ch)
         rl_fcgi_parser_init(&c.parser);
         rl_buf_clear(&c.out);
         int r = serve_conn(&c);
-        close(fd);
+        close_conn(&c);
         if (r < 0)
             break;
     }
