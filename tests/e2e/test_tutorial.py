@@ -274,3 +274,51 @@ def test_tutorial_two_users(users, tmp_path, tmp_path_factory):
         problems += fpm.teardown()
         if problems:
             pytest.fail("\n\n".join(problems), pytrace=False)
+
+
+def test_debian_trees_serve_php(tmp_path, tmp_path_factory):
+    """Debian's stock trees, as a newcomer has them after `apt install
+    apache2 php8.2-fpm`: Apache's with proxy_fcgi and conf-available/
+    php8.2-fpm.conf enabled (a2enmod proxy_fcgi setenvif; a2enconf
+    php8.2-fpm, done with relaisctl), php-fpm's with its www pool. Only
+    ports and paths are rewritten; relais-fpm and relaisd serve a PHP page
+    of the default site, through the www pool, as www-data."""
+    relaisctl = relais.find_binary("relaisctl")
+    fpm_binary = relais.find_binary("relais-fpm")
+    if relaisctl is None or fpm_binary is None:
+        pytest.skip("relaisctl or relais-fpm is not built")
+    if not (Path("/etc/apache2/conf-available/php8.2-fpm.conf")).exists():
+        pytest.skip("no conf-available/php8.2-fpm.conf")
+    web = CtlTree(tmp_path / "web", relaisctl)
+    fpm = Fpm(tmp_path / "fpm", fpm_binary)
+    _open_path_to(fpm.run_dir, tmp_path_factory.getbasetemp().parent)
+    tree, port = web.tree, web.port
+    conf = tree / "conf-available" / "php8.2-fpm.conf"
+    conf.write_text(conf.read_text().replace("/run/php/", f"{fpm.run_dir}/"))
+    (web.docroot / "index.php").write_text(
+        "<?php echo php_sapi_name(), ' ', posix_getpwuid(posix_geteuid())['name'], ' ',"
+        " $_SERVER['SCRIPT_FILENAME'], ' ', getenv('HTTP_AUTHORIZATION') ?: '-';\n")
+    os.chmod(web.docroot / "index.php", 0o644)
+    try:
+        ctl = [relaisctl, "-d", tree]
+        r = run(ctl + ["enmod", "proxy_fcgi", "setenvif"])
+        assert r.rc == 0, r
+        r = run(ctl + ["enconf", "php8.2-fpm"])
+        assert r.rc == 0 and "Enabling conf php8.2-fpm." in r.stdout, r
+        fpm.start(args=(), wait=False)
+        fpm.wait_socket(fpm.run_dir / "php8.2-fpm.sock")
+        web.start_ctl()
+        r = relais.request(port, "GET", "/index.php", headers={"Authorization": "Basic eDp5"})
+        assert r.status == 200, (r.status, r.body[:300], web.diagnostics())
+        assert r.text == f"fpm-fcgi www-data {web.docroot}/index.php Basic eDp5", r.text
+        assert relais.request(port, "GET", "/index.phps").status == 403
+    finally:
+        problems = []
+        if web.pid and relais._alive(web.pid):
+            run([relaisctl, "-d", tree, "stop"])
+            problems += web.teardown()
+        if fpm.running():
+            fpm.stop(sig=signal.SIGQUIT)
+        problems += fpm.teardown()
+        if problems:
+            pytest.fail("\n\n".join(problems), pytrace=False)

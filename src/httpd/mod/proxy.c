@@ -1408,6 +1408,9 @@ static const rl_cmd_t proxy_cmds[] = {
       "Specify the type of FastCGI server: 'Generic', 'FPM'" },
     { "ProxyFCGISetEnvIf", set_fcgi_env, 0, ANYWHERE, RL_OVR_FILEINFO, RL_ARGS_TAKE23,
       "expr-condition env-name expr-value" },
+    /* mod_status' proxy section (Debian's status.conf sets it when proxy is
+     * loaded): accepted, listed by -t as ignored */
+    { "ProxyStatus", rl_cmd_ignored_listed, 0, RL_CTX_ANY, 0, RL_ARGS_RAW, NULL },
     { NULL, NULL, 0, 0, 0, 0, NULL }
 };
 
