@@ -7,7 +7,10 @@
 # rotates from round to round; medians are reported. Two more phases, in
 # rounds too: the cost of .htaccess lookups (relaisd and Apache, the 1 KB file
 # with AllowOverride None then All) and WordPress' front page (relaisd and
-# Apache, same php-fpm pool, MariaDB). See bench/README.md.
+# Apache, same php-fpm pool, MariaDB). A last phase, FPM, compares relais-fpm
+# with Debian's php-fpm behind the same nginx, same pool, same php.ini, in
+# rounds too: req/s, FPM CPU per request, memory per child and of the tree.
+# See bench/README.md.
 #
 #   bench/run.sh [BUILD_DIR] [--record] [--quick]      (`make bench` passes "build")
 #     --record  append a dated section to bench/RESULTS.md
@@ -21,10 +24,13 @@
 #                PHP_REUSE=0 (skip relaisd's PHP phase with kept FastCGI connections)
 #                NO_HTACCESS=1 (skip the AllowOverride None/All phase)
 #                NO_WP=1 (skip the WordPress phase) WP_CONNS (8: its wrk connections)
+#                NO_FPM=1 (skip the relais-fpm vs php-fpm phase)
+#                FPM_ONLY=1 (run only that phase: about 1 min per round)
+#                FPM_SETSID=0 (start the FPMs without setsid: see fpm_phase)
 #
 # Servers are started and stopped by PID from a temp prefix (never service or
 # systemctl, never port 80), on 127.0.0.1 only. Every step is bounded; a
-# watchdog ends the run (after about 1,700 s at the defaults: WATCHDOG_S).
+# watchdog ends the run (after about 1,960 s at the defaults: WATCHDOG_S).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -36,7 +42,7 @@ for a in "$@"; do
         --record) RECORD=1 ;;
         --quick) DURATION=${DURATION:-3}; WARMUP=${WARMUP:-1}; IDLE_N=${IDLE_N:-1000}
                  ROUNDS=${ROUNDS:-1} ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
         -*) echo "bench: unknown option $a" >&2; exit 2 ;;
         *) BUILD=$a ;;
     esac
@@ -57,8 +63,16 @@ PHP_REUSE=${PHP_REUSE:-1}
 NO_HTACCESS=${NO_HTACCESS:-0}
 NO_WP=${NO_WP:-0}
 WP_CONNS=${WP_CONNS:-8}
+NO_FPM=${NO_FPM:-0}
+FPM_ONLY=${FPM_ONLY:-0}
+FPM_SETSID=${FPM_SETSID:-1}
+if [ "$FPM_ONLY" = 1 ]; then
+    # the FPM phase alone: no static, .htaccess, idle, PHP or WordPress phase
+    NO_FPM=0; NO_PHP=1; NO_HTACCESS=1; NO_WP=1
+fi
 WP_SETUP_S=240      # bound of the WordPress setup (MariaDB, copy, web installer)
 PHP_FPM=/usr/sbin/php-fpm8.2
+RELAIS_FPM=$BUILD/relais-fpm
 IDLE_KA=60          # keep-alive timeout of the idle-connection phase
 PY=/usr/bin/python3
 
@@ -73,6 +87,10 @@ APACHE=$(command -v apache2 || echo /usr/sbin/apache2)
 if [ "$NO_PHP" != 1 ] && [ ! -x "$PHP_FPM" ]; then
     echo "bench: $PHP_FPM is missing (scripts/deps.sh installs php8.2-fpm): no PHP phase" >&2
     NO_PHP=1
+fi
+if [ "$NO_FPM" != 1 ] && [ ! -x "$PHP_FPM" ]; then
+    echo "bench: $PHP_FPM is missing (scripts/deps.sh installs php8.2-fpm): no FPM phase" >&2
+    NO_FPM=1
 fi
 WP_MISSING=""
 if [ "$NO_WP" != 1 ] && ! WP_MISSING=$("$PY" bench/wordpress.py check 2>&1); then
@@ -140,8 +158,13 @@ trap 'log "bench: stopped (watchdog or SIGTERM)"; exit 143' TERM
 # WordPress run for relaisd and for Apache) gets its warm-up, its duration and
 # 5 s; each start of a server for them (with its php-fpm) 8 s, 16 s with the
 # WordPress check; each server 60 s for its idle phases; the WordPress setup
-# WP_SETUP_S; the summary 60 s.
+# WP_SETUP_S; the summary 60 s. The FPM phase: per round, for php-fpm and
+# relais-fpm, two wrk runs (hello.php, info.php) and 8 s for the start, the
+# check and the memory samples.
 NSERVERS=$(wc -w <<<"$SERVERS")
+[ "$FPM_ONLY" = 1 ] && NSERVERS=0
+NFPM=0
+[ "$NO_FPM" != 1 ] && NFPM=2
 NPHP=0
 if [ "$NO_PHP" != 1 ]; then
     NPHP=$NSERVERS
@@ -151,8 +174,8 @@ NHTTPD=$(tr ' ' '\n' <<<"$SERVERS" | grep -cx 'relaisd\|apache')
 NHT=0; NWP=0; WP_S=0
 [ "$NO_HTACCESS" != 1 ] && NHT=$((2 * NHTTPD))
 [ "$NO_WP" != 1 ] && [ "$NHTTPD" -gt 0 ] && { NWP=$NHTTPD; WP_S=$WP_SETUP_S; }
-WATCHDOG_S=$(( ROUNDS * ((NSERVERS + 2 * NPHP + NHT + NWP) * (WARMUP + DURATION + 5)
-                         + (NSERVERS + NPHP + NHT) * 8 + NWP * 16)
+WATCHDOG_S=$(( ROUNDS * ((NSERVERS + 2 * NPHP + NHT + NWP + 2 * NFPM) * (WARMUP + DURATION + 5)
+                         + (NSERVERS + NPHP + NHT + NFPM) * 8 + NWP * 16)
                + NSERVERS * 60 + WP_S + 60 ))
 ( trap 'kill $sl 2>/dev/null; exit 0' TERM
   sleep "$WATCHDOG_S" & sl=$!; wait $sl && kill -TERM $$ 2>/dev/null ) >/dev/null 2>&1 &
@@ -523,11 +546,16 @@ unix_listening() {
                     END { exit !f }' /proc/net/unix 2>/dev/null
 }
 
-# start_fpm NAME: a fresh php-fpm for server NAME in $T/NAME/fpm, with the
-# same pool for every server; waits (10 s) until its socket listens. Sets
-# FPM_PID and FPM_SOCK. Debian's php.ini (/etc/php/8.2/fpm, opcache on).
+# start_fpm NAME [BINARY]: a fresh php-fpm (BINARY: $PHP_FPM, or
+# $RELAIS_FPM for the FPM phase, which reads the same command line and
+# configuration) for server NAME in $T/NAME/fpm, with the same pool for every
+# server; waits (10 s) until its socket listens. Sets FPM_PID and FPM_SOCK.
+# Debian's php.ini (/etc/php/8.2/fpm, opcache on): php-fpm8.2's compiled-in
+# place, and relais-fpm's default too. FPM_WRAP (the FPM phase's "setsid")
+# goes before the command.
+FPM_WRAP=""
 start_fpm() {
-    local d=$T/$1/fpm i
+    local d=$T/$1/fpm bin=${2:-$PHP_FPM} i
     mkdir -p "$d"
     FPM_SOCK=$d/php.sock
     cat >"$d/php-fpm.conf" <<EOF
@@ -543,7 +571,7 @@ listen.mode = 0666
 pm = static
 pm.max_children = $PHP_CHILDREN
 EOF
-    local fpm_cmd=("$PHP_FPM" -F -y "$d/php-fpm.conf" -p "$d")
+    local fpm_cmd=($FPM_WRAP "$bin" -F -y "$d/php-fpm.conf" -p "$d")
     cmd "${fpm_cmd[*]}"
     "${fpm_cmd[@]}" >>"$d/stderr" 2>&1 </dev/null &
     FPM_PID=$!
@@ -553,7 +581,7 @@ EOF
         kill -0 "$FPM_PID" 2>/dev/null || break
         sleep 0.1
     done
-    log "bench: php-fpm for $1 not listening on $FPM_SOCK:"
+    log "bench: ${bin##*/} for $1 not listening on $FPM_SOCK:"
     tail -n 15 "$d/stderr" "$d/php-fpm.log" >&2 2>/dev/null
     stop_server "$FPM_PID"
     return 1
@@ -622,6 +650,126 @@ php_phase() {
         put "$name" "${RP}php_${s}_fpm_ticks" $((f1 - f0))
         put_wrk "$name" "${RP}php_${s}_" "$out"
     done
+    stop_server "$SRV_PID"
+    stop_server "$FPM_PID"
+}
+
+# ---- FPM: relais-fpm against php-fpm, both behind the same nginx
+
+# fpm_check PORT: php_check's two answers, then, from phpinfo(), what the
+# FPM side runs: "<Server API> <Loaded Configuration File> <Opcode Caching>"
+# (spaces as '_'), so that the two FPMs are seen to run the same PHP setup.
+fpm_check() {
+    php_check "$1" || return 1
+    "$PY" - "$1" <<'PYEOF'
+import html, http.client, re, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=10)
+c.request("GET", "/info.php")
+body = c.getresponse().read().decode("utf-8", "replace")
+def row(name):
+    m = re.search(r'<td class="e">' + re.escape(name) + r'\s*</td><td class="v">(.*?)\s*</td>', body)
+    return html.unescape(m[1]).strip().replace(" ", "_") if m else "-"
+print(row("Server API"), row("Loaded Configuration File"), row("Opcode Caching"))
+PYEOF
+}
+
+# fpm_mem MASTER: one line per process of the FPM whose master is MASTER:
+# "<role> <Rss> <Pss> <Private_Dirty>" (kB, from /proc/PID/smaps_rollup),
+# role master, leader (relais-fpm's pool leader, by its title "... leader")
+# or child.
+fpm_mem() {
+    local p role title
+    for p in $(server_pids "$1"); do
+        title=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
+        if [ "$p" = "$1" ]; then role=master
+        elif [[ $title == *" leader"* ]]; then role=leader
+        else role=child; fi
+        awk -v r="$role" '/^Rss:/ { rss = $2 } /^Pss:/ { pss = $2 }
+                          /^Private_Dirty:/ { pd = $2 }
+                          END { if (rss != "") print r, rss, pss, pd }' \
+            "/proc/$p/smaps_rollup" 2>/dev/null
+    done
+}
+
+# fpm_phase IMPL (php-fpm: Debian's php-fpm8.2, relais-fpm: $RELAIS_FPM): a fresh FPM
+# with the PHP phase's pool (start_fpm) and a fresh nginx handing *.php to it
+# (conf_nginx, php_nginx: the same front end for both); checks the answers,
+# then wrk on hello.php and info.php as the PHP phase does, counting the FPM
+# tree's CPU (master, relais-fpm's leader, children) and nginx's apart; after
+# the two runs, the memory of each FPM process (fpm_mem). One round's figures
+# under fpm_<impl> (keys prefixed with $RP).
+fpm_phase() {
+    local impl=$1 row=fpm_$1 bin port s url out c0 c1 f0 f1 rc info mem s1 s2 s3
+    case $impl in php-fpm) bin=$PHP_FPM ;; *) bin=$RELAIS_FPM ;; esac
+    port=$(free_port)
+    cmd "# ${bin##*/} behind nginx (pm static, $PHP_CHILDREN children, Debian's php.ini)"
+    # Each FPM in a session of its own, as php-fpm makes itself (setsid() in
+    # fpm_unix_init_main, -F or not): with the kernel's autogroups, a session
+    # is one scheduling group, so an FPM left in our session (relais-fpm so
+    # far) would share one CPU share with nginx and wrk, where php-fpm gets
+    # its own. FPM_SETSID=0 starts them as they are.
+    [ "$FPM_SETSID" != 0 ] && FPM_WRAP=setsid
+    start_fpm "$row" "$bin"
+    rc=$?
+    FPM_WRAP=""
+    [ $rc -eq 0 ] || { put "$row" fpm_status failed; return 1; }
+    if [ "$FPM_SETSID" != 0 ] && [ "$(ps -o sid= -p "$FPM_PID" | tr -d ' ')" != "$FPM_PID" ]; then
+        log "bench: ${bin##*/}: $FPM_PID is not its session's leader (setsid forked?)"
+        stop_server "$FPM_PID"
+        put "$row" fpm_status failed
+        return 1
+    fi
+    [ "$ROUND" = 1 ] && put "$row" session "$([ "$(ps -o sid= -p "$FPM_PID" | tr -d ' ')" = "$FPM_PID" ] &&
+                                               echo own || echo ours)"
+    PHP_SOCK=$FPM_SOCK
+    start_server nginx "$port" ""
+    rc=$?
+    PHP_SOCK=""
+    if [ $rc -ne 0 ]; then
+        stop_server "$FPM_PID"
+        put "$row" fpm_status failed
+        return 1
+    fi
+    if ! info=$(fpm_check "$port"); then
+        log "bench: ${bin##*/} behind nginx: wrong PHP answers"
+        show_logs nginx
+        tail -n 15 "$T/$row/fpm/stderr" "$T/$row/fpm/php-fpm.log" >&2 2>/dev/null
+        put "$row" fpm_status failed
+        stop_server "$SRV_PID"; stop_server "$FPM_PID"
+        return 1
+    fi
+    if [ "$ROUND" = 1 ]; then
+        read -r s1 s2 s3 <<<"$info"
+        put "$row" sapi "$s1"; put "$row" php_ini "$s2"; put "$row" opcache "$s3"
+    fi
+    for s in hello info; do
+        url="http://127.0.0.1:$port/$s.php"
+        out=$T/$row/wrk.$s.r$ROUND.txt
+        log "bench: round $ROUND: ${bin##*/}: $s.php: warm-up ${WARMUP}s, then wrk ${DURATION}s"
+        cmd "$PIN wrk -t1 -c$PHP_CONNS -d${WARMUP}s $url    # warm-up"
+        timeout $((WARMUP + 15)) $PIN wrk -t1 -c"$PHP_CONNS" -d"${WARMUP}s" "$url" >/dev/null
+        c0=$(cpu_ticks "$SRV_PID"); f0=$(cpu_ticks "$FPM_PID")
+        cmd "$PIN wrk -t1 -c$PHP_CONNS -d${DURATION}s --latency $url"
+        timeout $((DURATION + 15)) $PIN wrk -t1 -c"$PHP_CONNS" -d"${DURATION}s" --latency "$url" >"$out" 2>&1
+        c1=$(cpu_ticks "$SRV_PID"); f1=$(cpu_ticks "$FPM_PID")
+        put "$row" "${RP}${s}_cpu_ticks" $((c1 - c0))
+        put "$row" "${RP}${s}_fpm_ticks" $((f1 - f0))
+        put_wrk "$row" "${RP}${s}_" "$out"
+    done
+    # memory after the runs: each child's Rss, Pss, Private_Dirty averaged,
+    # the master's and the leader's Pss, the Pss of the whole tree
+    sleep 0.5
+    mem=$T/$row/mem.r$ROUND.txt
+    cmd "# after the runs: /proc/PID/smaps_rollup of the master, the leader (relais-fpm) and each child"
+    fpm_mem "$FPM_PID" >"$mem"
+    awk '$1 == "child" { n++; rss += $2; pss += $3; pd += $4 }
+         $1 == "master" { m = $3 } $1 == "leader" { l += $3; nl++ }
+         { tot += $3; procs++ }
+         END { printf "children %d\nchild_rss_kb %.1f\nchild_pss_kb %.1f\nchild_pdirty_kb %.1f\n",
+                      n, n ? rss / n : 0, n ? pss / n : 0, n ? pd / n : 0
+               printf "master_pss_kb %d\nleader_pss_kb %d\nleaders %d\ntree_pss_kb %d\ntree_procs %d\n",
+                      m, l, nl, tot, procs }' "$mem" |
+    while read -r k v; do put "$row" "${RP}$k" "$v"; done
     stop_server "$SRV_PID"
     stop_server "$FPM_PID"
 }
@@ -778,8 +926,13 @@ version_of() {
 }
 
 # ------------------------------------------------------------------ run
-log "bench: $T; 1 KB file; wrk -t1 -c$CONNS -d${DURATION}s${PIN:+ pinned to CPU 1};" \
-    "$IDLE_N idle connections"
+if [ "$FPM_ONLY" = 1 ]; then
+    log "bench: $T; FPM phase only: php-fpm and relais-fpm behind nginx;" \
+        "wrk -t1 -c$PHP_CONNS -d${DURATION}s${PIN:+ pinned to CPU 1}; $ROUNDS rounds"
+else
+    log "bench: $T; 1 KB file; wrk -t1 -c$CONNS -d${DURATION}s${PIN:+ pinned to CPU 1};" \
+        "$IDLE_N idle connections"
+fi
 LOAD=$(cut -d' ' -f1 /proc/loadavg)
 if awk -v l="$LOAD" 'BEGIN { exit !(l > 0.5) }'; then
     log "bench: warning: load average $LOAD: something else is running; figures will be noisy"
@@ -816,6 +969,7 @@ log_round() {
 }
 
 ACTIVE=""           # the servers measured (built, not failed)
+[ "$FPM_ONLY" = 1 ] && SERVERS=""   # nginx is then the FPM phase's front end only
 for s in $SERVERS; do
     if [ "$s" = relaisd ] && [ ! -x "$BUILD/relaisd" ]; then
         log "bench: relaisd is missing ($BUILD/relaisd not built): skipped"
@@ -861,7 +1015,7 @@ for s in $HT_ROWS; do put "ht_$s" ht_status ok; done
 
 # 2. Idle connections: one server after the other (memory, not speed).
 ROUND=0; RP=""
-cmd "# ---- idle connections: once per server"
+[ -n "$ACTIVE" ] && cmd "# ---- idle connections: once per server"
 for s in $ACTIVE; do
     idle_phase "$s" request
     idle_phase "$s" silent
@@ -894,6 +1048,35 @@ for ((rnd = 1; rnd <= ROUNDS; rnd++)); do
 done
 ROUND=0; RP=""
 for s in $PHP_ROWS; do put "$s" php_status ok; done
+
+# 3b. FPM: relais-fpm against Debian's php-fpm, both behind the same nginx
+# with the same pool and php.ini: ROUNDS rounds, each with a fresh FPM and
+# nginx per implementation, php-fpm first in odd rounds, relais-fpm in even.
+FPM_ROWS=""
+if [ "$NO_FPM" != 1 ]; then
+    put fpm_php-fpm version "$("$PHP_FPM" -v | head -1 | awk '{ print "php-fpm8.2_"$2 }')"
+    FPM_ROWS="php-fpm "
+    if [ -x "$RELAIS_FPM" ]; then
+        put fpm_relais-fpm version "relais-fpm_$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(
+            git -C "$ROOT" diff --quiet HEAD -- src/fpm src/sapi src/fcgi src/core 2>/dev/null ||
+            echo +dirty)"
+        FPM_ROWS+="relais-fpm "
+    else
+        log "bench: relais-fpm is missing ($RELAIS_FPM not built): FPM phase without it"
+        put fpm_relais-fpm fpm_status missing
+    fi
+    put all fpm_nginx "$("$NGINX" -v 2>&1 | sed 's/.*nginx\//nginx_/')"
+fi
+for ((rnd = 1; rnd <= ROUNDS; rnd++)); do
+    order=$(rotate "$rnd" $FPM_ROWS)
+    [ -n "$order" ] || break
+    log_round "$rnd" "FPM (behind nginx)" "$order"
+    for s in $order; do
+        fpm_phase "$s" || FPM_ROWS=$(remove "$s" $FPM_ROWS)
+    done
+done
+ROUND=0; RP=""
+for s in $FPM_ROWS; do put "fpm_$s" fpm_status ok; done
 
 # 4. WordPress: set up once (MariaDB, the site, the web installer through
 # Apache, the reference, or relaisd without it), then ROUNDS rounds over
@@ -940,6 +1123,9 @@ put all wp_conns "$WP_CONNS"
 put all wp_version "$(dpkg-query -W -f='${Version}' wordpress 2>/dev/null | sed 's/+.*//')"
 put all mariadb_version "$(dpkg-query -W -f='${Version}' mariadb-server 2>/dev/null | sed 's/^[0-9]*://; s/-.*//')"
 put all php_conns "$PHP_CONNS"
+put all fpm_only "$FPM_ONLY"
+put all fpm_setsid "$FPM_SETSID"
+put all relais_fpm "${RELAIS_FPM#$ROOT/}"
 
 "$PY" - "$RESULTS" "$COMMANDS" "$RECORD" "$ROOT/bench/RESULTS.md" "$IDLE_N" "$HOLD" \
     "$DURATION" "$CONNS" "$T" <<'PYEOF'
@@ -1212,6 +1398,89 @@ def kept_note(q=""):
             f"× {n} {'≤' if w * n <= c else '>'} {c} php-fpm children; the other "
             f"rows open a FastCGI connection per request")
 
+# The FPM table: php-fpm and relais-fpm behind the same nginx, one column
+# each, then relais-fpm ÷ php-fpm (medians over the rounds; memory sampled
+# after each round's two runs).
+FPM = {n: R.get("fpm_" + n, {}) for n in ("php-fpm", "relais-fpm")}
+fpm_names = [n for n in FPM if FPM[n].get("fpm_status") or FPM[n].get("version")]
+
+def fpm_metrics(n):
+    per = []
+    for k in sorted(RR.get("fpm_" + n, {})):
+        r, m = RR["fpm_" + n][k], {}
+        for sc in ("hello", "info"):
+            req = num(r.get(f"{sc}_requests"))
+            m[f"{sc}_rps"] = num(r.get(f"{sc}_rps"))
+            m[f"{sc}_p50"], m[f"{sc}_p99"] = ms(r.get(f"{sc}_p50")), ms(r.get(f"{sc}_p99"))
+            m[f"{sc}_errors"] = (int(num(r.get(f"{sc}_sock_errors")) or 0)
+                                 + int(num(r.get(f"{sc}_non2xx")) or 0)) if f"{sc}_rps" in r else None
+            for what in ("fpm", "cpu"):
+                t = num(r.get(f"{sc}_{what}_ticks"))
+                m[f"{sc}_{what}_us"] = t / hz * 1e6 / req if req and t is not None else None
+        for key in ("child_rss_kb", "child_pss_kb", "child_pdirty_kb", "master_pss_kb",
+                    "leader_pss_kb", "tree_pss_kb", "children", "tree_procs", "leaders"):
+            m[key] = num(r.get(key))
+        per.append(m)
+    out = {}
+    for key in (per[0] if per else {}):
+        vals = [p[key] for p in per if p[key] is not None]
+        if key.endswith("errors"):
+            out[key] = sum(vals) if vals else 0
+            continue
+        out[key] = statistics.median(vals) if vals else None
+        out[key + "_lo"] = min(vals) if vals else None
+        out[key + "_hi"] = max(vals) if vals else None
+    return out
+
+FM = {n: fpm_metrics(n) for n in fpm_names}
+fpm_ok = [n for n in fpm_names if FPM[n].get("fpm_status") == "ok"]
+fpm_table = []
+if fpm_names:
+    both = len(fpm_ok) == 2
+    def fr(key):
+        if not both:
+            return ""
+        x, y = FM["relais-fpm"].get(key), FM["php-fpm"].get(key)
+        return "-" if x is None or y is None or y == 0 else f"{x / y:.2f}×"
+    def cells(fn):
+        return [fn(FM[n]) if n in fpm_ok else FPM[n].get("fpm_status", "-") for n in fpm_names]
+    def kb(v):
+        return fmt_bytes(v * 1024 if v is not None else None)
+    def cnt(v):
+        return "-" if v is None else f"{v:.0f}"
+    fpm_table.append(["relais-fpm vs php-fpm, behind nginx" + (f" (medians of {rounds})" if rounds > 1 else ""),
+                      *fpm_names, *(["relais-fpm ÷ php-fpm"] if both else [])])
+    fpm_table.append(["", *[FPM[n].get("version", "").replace("_", " ") for n in fpm_names],
+                      *([""] if both else [])])
+    def add(title, fn, key):
+        fpm_table.append([title, *cells(fn), *([fr(key) if key else ""] if both else [])])
+    for sc, title in (("hello", "hello.php, req/s"), ("info", "info.php (phpinfo()), req/s")):
+        add(title, lambda m: f(m.get(sc + "_rps"), ",.0f"), sc + "_rps")
+        if rounds > 1:
+            add("  min–max over rounds (range/median)", lambda m: spread(m, sc + "_rps"), None)
+        add("  p50 / p99 latency", lambda m: f"{f(m.get(sc + '_p50'), '.2f')} / {f(m.get(sc + '_p99'), '.2f')} ms",
+            sc + "_p99")
+        add("  wrk errors (socket + non-2xx)", lambda m: str(m.get(sc + "_errors")), None)
+        add("  FPM CPU per request (master + leader + children)",
+            lambda m: f(m.get(sc + "_fpm_us"), ".1f", " µs"), sc + "_fpm_us")
+        add("  nginx CPU per request", lambda m: f(m.get(sc + "_cpu_us"), ".1f", " µs"), sc + "_cpu_us")
+    add("memory per child after the runs (mean over the children)",
+        lambda m: f"{cnt(m.get('children'))} children", None)
+    add("  RSS", lambda m: kb(m.get("child_rss_kb")), "child_rss_kb")
+    add("  PSS", lambda m: kb(m.get("child_pss_kb")), "child_pss_kb")
+    add("  Private_Dirty", lambda m: kb(m.get("child_pdirty_kb")), "child_pdirty_kb")
+    add("whole FPM tree, PSS sum (master + leader + children)", lambda m: kb(m.get("tree_pss_kb")),
+        "tree_pss_kb")
+    add("  of which master / pool leader", lambda m: f"{kb(m.get('master_pss_kb'))} / "
+        + (kb(m.get("leader_pss_kb")) if m.get("leaders") else "none"), None)
+    add("  processes", lambda m: cnt(m.get("tree_procs")), None)
+    for k, title in (("sapi", "phpinfo() (round 1): Server API"), ("php_ini", "  Loaded Configuration File"),
+                     ("opcache", "  Opcode Caching")):
+        fpm_table.append([title, *[FPM[n].get(k, "-").replace("_", " ") for n in fpm_names],
+                          *([""] if both else [])])
+    fpm_table.append(["session (own: its own, a scheduling autogroup; ours: the script's)",
+                      *[FPM[n].get("session", "-") for n in fpm_names], *([""] if both else [])])
+
 def show(t, sep_after):
     w = [max(len(r[i]) for r in t) for i in range(len(t[0]))]
     for i, r in enumerate(t):
@@ -1224,8 +1493,10 @@ def md_table(t):
             "|" + "|".join("---" if i == 0 else "---:" for i in range(len(t[0]))) + "|",
             *["| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in t[1:]]]
 
-print()
-show(table, 1)
+fpm_only = R.get("all", {}).get("fpm_only") == "1"
+if names:
+    print()
+    show(table, 1)
 if php_names:
     print()
     show(php_table, 0)
@@ -1235,6 +1506,9 @@ if ht_table:
 if wp_table:
     print()
     show(wp_table, 0)
+if fpm_table:
+    print()
+    show(fpm_table, 1)
 for n in ("relaisd", "relaisd_kept", "nginx", "apache"):
     st = R.get(n, {}).get("status")
     if st == "missing":
@@ -1248,6 +1522,11 @@ for n in ("relaisd", "apache"):
         print(f"\n{label[n]}: .htaccess phase failed (see the messages above)")
     if R.get("wp_" + n, {}).get("wp_status") == "failed":
         print(f"\n{label[n]}: WordPress failed (see the messages above)")
+for n in fpm_names:
+    if FPM[n].get("fpm_status") == "missing":
+        print(f"\n{n}: not built, not measured")
+    elif FPM[n].get("fpm_status") != "ok":
+        print(f"\n{n} behind nginx: failed (see the messages above)")
 A = R["all"]
 php_line = (f"PHP: {A.get('php', '').replace('_', ' ')}, a fresh php-fpm and server per row "
             f"and round, pm static {A.get('php_children')} children, Debian's php.ini; "
@@ -1277,7 +1556,31 @@ elif wp_table:
                f"per row and round; wrk -t1 -c{A.get('wp_conns')} -d{duration}s on GET /")
 else:
     wp_line = f"WordPress: not measured ({A.get('wp_note', 'no relaisd or Apache')})"
-print(f"\n{rounds_line}.\n{php_line}\n{ht_line()}.\n{wp_line}.")
+def fpm_line(q=""):
+    if not fpm_table:
+        return "FPM: not measured"
+    return (f"FPM: Debian's php-fpm8.2 and relais-fpm ({q}{A.get('relais_fpm')}{q}, the same "
+            f"command line {q}-F -y php-fpm.conf -p DIR{q} and configuration), each behind a fresh "
+            f"{A.get('fpm_nginx', 'nginx').replace('_', ' ')} (Debian's PHP location, one FastCGI "
+            f"connection per request) per row and round, the order alternating, each FPM started "
+            + (f"by {q}setsid{q} (a session, so a scheduling autogroup, of its own, as php-fpm "
+               f"makes itself anyway)" if A.get("fpm_setsid") != "0" else
+               f"without {q}setsid{q} (FPM_SETSID=0)")
+            + f"; pool pm static "
+            f"{A.get('php_children')} children, user www-data, a unix socket; Debian's "
+            f"/etc/php/8.2/fpm php.ini and conf.d (opcache); wrk -t1 -c{A.get('php_conns')} "
+            f"-d{duration}s on hello.php then info.php, each after a warm-up; FPM CPU: the master "
+            f"(with its reaped children), relais-fpm's pool leader and the children; memory from "
+            f"/proc/PID/smaps_rollup 0.5 s after the info.php run, relais-fpm's pool leader counted "
+            f"in its tree's total, not as a child")
+if fpm_only:
+    rounds_line = (f"{rounds} rounds of the FPM phase alone (FPM_ONLY=1): in each, php-fpm and "
+                   f"relais-fpm ran once, the order alternating; figures are medians over the rounds, "
+                   f"ratios are of medians, errors are summed" if rounds > 1 else
+                   "1 round of the FPM phase alone (FPM_ONLY=1): each figure is a single measurement")
+    print(f"\n{rounds_line}.\n{fpm_line()}.")
+else:
+    print(f"\n{rounds_line}.\n{php_line}\n{ht_line()}.\n{wp_line}.\n{fpm_line()}.")
 if kept_note():
     print(kept_note())
 print(f"ratios: lower is better for latency, CPU and memory; higher for req/s and "
@@ -1291,13 +1594,19 @@ if record == "1":
           f"to CPU 1; {idle_n} idle connections held {hold} s; load average at the "
           f"start {R['all'].get('load')}. {rounds_line}. {php_line}.\n",
           *md_table(table)]
+    if fpm_only:
+        md = [md[0], f"Machine: {R['all'].get('machine', '').replace('_', ' ')}, kernel "
+              f"{R['all'].get('kernel')}; {R['all'].get('wrk', '').replace('_', ' ')}, pinned to CPU 1; "
+              f"load average at the start {R['all'].get('load')}. {rounds_line}.\n"]
     if php_names:
         md += ["", *md_table(php_table)]
     if ht_table:
         md += ["", *md_table(ht_table)]
     if wp_table:
         md += ["", *md_table(wp_table)]
-    md.append(f"\n{ht_line('`')}. {wp_line}.")
+    if fpm_table:
+        md += [*([] if fpm_only else [""]), *md_table(fpm_table)]
+    md.append(f"\n{fpm_line('`')}." if fpm_only else f"\n{ht_line('`')}. {wp_line}. {fpm_line('`')}.")
     if kept_note():
         md.append("\n" + kept_note("`") + ".")
     md.append("\nCommands (ports and temp paths are per run):\n\n```")
@@ -1308,4 +1617,4 @@ if record == "1":
     print(f"recorded in {md_file}")
 PYEOF
 # A server that was there but failed makes the run fail (a missing relaisd does not).
-! grep -q ' \(php_\|ht_\|wp_\)\{0,1\}status failed$' "$RESULTS"
+! grep -q ' \(php_\|ht_\|wp_\|fpm_\)\{0,1\}status failed$' "$RESULTS"

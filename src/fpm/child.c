@@ -26,7 +26,7 @@
 #include "sapi/sapi.h"
 
 #define IN_CAP (RL_FCGI_HEADER_LEN + RL_FCGI_MAX_CONTENT + 255 + 4096)
-#define OUT_FLUSH (64 * 1024)
+#define OUT_FLUSH (16 * 1024)      /* php-fpm: 8 KiB; fewer writes, little memory */
 #define MAX_PARAMS_BYTES (1024 * 1024)
 
 static volatile sig_atomic_t soft_quit;

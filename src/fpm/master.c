@@ -1272,6 +1272,10 @@ int rl_fpm_master_run(rl_fpm_master_t *m)
         rl_zlog_errno(M.log, errno, "failed to daemonize");
         return EXIT_SOFTWARE;
     }
+    /* as php-fpm -F: a session of its own when it can (not when a shell
+     * made it a process group leader: Ctrl-C still reaches it then) */
+    if (!daemon)
+        setsid();
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
     M.loop = rl_loop_create(64);
     if (!M.loop || setup_pools() != RL_OK || open_sockets() != RL_OK)

@@ -69,6 +69,8 @@
 typedef struct {
     char *name;
     char *val;              /* NULL: deleted */
+    uint32_t hash;
+    int next;               /* the next param of the same bucket, -1: none */
 } param_t;
 
 typedef struct {
@@ -130,51 +132,85 @@ void *dlopen(const char *file, int mode)
 
 /* --- the params table ---------------------------------------------------- */
 
-static char *param_get(request_t *r, const char *name)
+/* A name appears once: a later value replaces an earlier one, as in
+ * php-fpm's fcgi_hash. Looked up through PARAM_BUCKETS chains (php-fpm
+ * hashes too), which keeps a request's ~40 params from costing ~800
+ * strcmp()s. */
+#define PARAM_BUCKETS 128
+static int param_heads[PARAM_BUCKETS];
+
+static uint32_t param_hash(const char *name)
 {
-    for (size_t i = 0; i < r->nparams; i++) {
-        if (r->params[i].val && strcmp(r->params[i].name, name) == 0)
-            return r->params[i].val;
-    }
+    uint32_t h = 2166136261u;
+    for (const unsigned char *c = (const unsigned char *)name; *c; c++)
+        h = (h ^ *c) * 16777619u;
+    return h;
+}
+
+static param_t *param_find(request_t *r, const char *name, uint32_t h)
+{
+    for (int i = param_heads[h % PARAM_BUCKETS]; i >= 0; i = r->params[i].next)
+        if (r->params[i].hash == h && strcmp(r->params[i].name, name) == 0)
+            return &r->params[i];
     return NULL;
 }
 
-/* Sets <name> to a copy of <val> (in place when it exists), or deletes it
- * when <val> is NULL. Returns the stored copy, or NULL. The value replaced
- * stays readable until the request ends. */
-static char *param_put(request_t *r, const char *name, const char *val)
+static char *param_get(request_t *r, const char *name)
 {
-    for (size_t i = 0; i < r->nparams; i++) {
-        if (r->params[i].val && strcmp(r->params[i].name, name) == 0) {
-            r->params[i].val = val ? rl_arena_strdup(arena, val) : NULL;
-            return r->params[i].val;
-        }
+    param_t *p = param_find(r, name, param_hash(name));
+    return p ? p->val : NULL;
+}
+
+/* Sets <name> to <val> (in place when it exists), or deletes it when <val>
+ * is NULL. With <copy>, stores copies in the request's arena; else the
+ * caller's strings, which must live as long as the request. Returns the
+ * value stored, or NULL. A value replaced stays readable until the request
+ * ends. */
+static char *param_set(request_t *r, const char *name, const char *val, bool copy)
+{
+    uint32_t h = param_hash(name);
+    param_t *p = param_find(r, name, h);
+    char *v = val && copy ? rl_arena_strdup(arena, val) : (char *)val;
+    if (p) {
+        p->val = v;
+        return v;
     }
     if (!val)
         return NULL;
     if (r->nparams == params_cap) {
         size_t cap = params_cap ? params_cap * 2 : 64;
-        param_t *p = realloc(params_buf, cap * sizeof(*p));
-        if (!p)
+        param_t *np = realloc(params_buf, cap * sizeof(*np));
+        if (!np)
             abort();
-        params_buf = p;
+        params_buf = np;
         params_cap = cap;
-        r->params = p;
+        r->params = np;
     }
-    r->params[r->nparams].name = rl_arena_strdup(arena, name);
-    r->params[r->nparams].val = rl_arena_strdup(arena, val);
-    return r->params[r->nparams++].val;
+    p = &r->params[r->nparams];
+    p->name = copy ? rl_arena_strdup(arena, name) : (char *)name;
+    p->val = v;
+    p->hash = h;
+    p->next = param_heads[h % PARAM_BUCKETS];
+    param_heads[h % PARAM_BUCKETS] = (int)r->nparams++;
+    return v;
 }
 
+static char *param_put(request_t *r, const char *name, const char *val)
+{
+    return param_set(r, name, val, true);
+}
+
+/* The caller's params are NUL-terminated copies that live as long as the
+ * request (rl_sapi_request_t): they are used as they are. */
 static void params_load(request_t *r, const rl_sapi_request_t *req)
 {
     r->params = params_buf;
     r->nparams = 0;
-    param_put(r, "FCGI_ROLE", "RESPONDER");
-    for (size_t i = 0; i < req->nparams; i++) {
-        const char *v = rl_arena_strndup(arena, req->values[i], req->value_lens[i]);
-        param_put(r, req->names[i], v);
-    }
+    for (size_t i = 0; i < PARAM_BUCKETS; i++)
+        param_heads[i] = -1;
+    param_set(r, "FCGI_ROLE", "RESPONDER", false);
+    for (size_t i = 0; i < req->nparams; i++)
+        param_set(r, req->names[i], req->values[i], false);
 }
 
 /* --- logging --------------------------------------------------------------- */
@@ -897,7 +933,7 @@ static void fix_pathinfo(paths_t *p)
         p->script_name = p->redirect_url;
     }
     if ((len = strlen(p->script)) > 0
-        && (p->script[len - 1] == '/' || !realpath(p->script, real)))
+        && (p->script[len - 1] == '/' || !tsrm_realpath(p->script, real)))
         split_path_info(p, len);
     else
         keep_script(p);
