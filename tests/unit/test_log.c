@@ -134,7 +134,9 @@ static void test_levels(void **state)
     rl_log_t *l = open_fresh("levels.log", path, sizeof(path));
 
     assert_true(rl_log_enabled(l, "core", RL_LOG_WARN));      /* default warn */
-    assert_false(rl_log_enabled(l, "core", RL_LOG_NOTICE));
+    assert_false(rl_log_enabled(l, "core", RL_LOG_INFO));
+    /* notices always, as Apache's start-up and shutdown lines */
+    assert_true(rl_log_enabled(l, "core", RL_LOG_NOTICE));
     rl_log_error(l, RL_LOG_INFO, "core", NULL, "dropped");
     rl_log_error(l, RL_LOG_EMERG, "core", NULL, "kept");
 
