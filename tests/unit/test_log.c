@@ -148,7 +148,7 @@ static void test_levels(void **state)
     assert_true(rl_log_enabled(l, "rewrite", RL_LOG_TRACE3));
     assert_false(rl_log_enabled(l, "rewrite", RL_LOG_TRACE4));
     assert_true(rl_log_enabled(l, "mod_rewrite.c", RL_LOG_TRACE3));
-    assert_false(rl_log_enabled(l, "ssl", RL_LOG_NOTICE));
+    assert_false(rl_log_enabled(l, "ssl", RL_LOG_INFO));
     assert_true(rl_log_enabled(l, "ssl", RL_LOG_WARN));
     assert_true(rl_log_enabled(l, "authz_host", RL_LOG_DEBUG));
     assert_true(rl_log_enabled(l, "proxy", RL_LOG_INFO));     /* falls back to default */
