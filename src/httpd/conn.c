@@ -26,6 +26,8 @@
 #include "httpd/conn.h"
 #include "httpd/mod/core.h"
 #include "httpd/mod/headers.h"
+#include "httpd/mod/status.h"
+#include "httpd/scoreboard.h"
 
 #define HEAD_BUF_INITIAL 2048
 #define MAX_HEADERS_CAP 1000
@@ -87,6 +89,8 @@ struct rl_conn_s {
     uint64_t head_started;       /* ms: when the first byte of this head came */
     uint64_t head_bytes;         /* head bytes seen so far (for MinRate) */
     unsigned requests;           /* requests served on this connection */
+    uint8_t sb_state;            /* rl_sb_cstate_t: what the scoreboard counts it as */
+    uint8_t sb_rec;              /* 1 + its ExtendedStatus record, 0: none */
     bool closing;                /* close once the response is out */
     bool drain_first;            /* dropping the body before answering */
     bool collect_full;           /* a collected body outgrew COLLECT_MAX */
@@ -159,6 +163,46 @@ const char *rl_conn_local_str(rl_conn_t *c)
     return c->local_str;
 }
 
+/* ---- the scoreboard (mod_status): a few plain stores per request ---- */
+
+static inline void sb_state(rl_conn_t *c, unsigned st)
+{
+    rl_sb_conn_state(c->w->sb, &c->sb_state, st);
+}
+
+static int64_t ts_us(const struct timespec *t)
+{
+    return (int64_t)t->tv_sec * 1000000 + t->tv_nsec / 1000;
+}
+
+/* <r>'s head is in, its virtual host chosen: the connection is busy. */
+static void sb_request_start(rl_conn_t *c, rl_request_t *r)
+{
+    sb_state(c, RL_SB_C_BUSY);
+    if (!(c->w->sb_flags & RL_STATUS_EXTENDED))
+        return;
+    /* sin_port and sin6_port share their offset */
+    const struct sockaddr_in *local = (const struct sockaddr_in *)&c->local;
+    int idx = rl_sb_record_start(c->w->sb, (const struct sockaddr *)&c->peer, sizeof(c->peer),
+                                 rl_req_server_name(r), ntohs(local->sin_port), r->the_request,
+                                 c->w->sb_flags & RL_STATUS_REQUEST_TAIL, c->requests,
+                                 ts_us(&r->start));
+    c->sb_rec = (uint8_t)(idx + 1);
+}
+
+/* The end of the request: the access log line, and the counters. */
+static void request_logged(rl_conn_t *c)
+{
+    rl_request_t *r = c->r;
+    rl_log_config_request(r);
+    int64_t now = rl_sb_now_us();
+    rl_sb_request_done(c->w->sb, c->resp_bytes, now - ts_us(&r->start));
+    if (c->sb_rec) {
+        rl_sb_record_end(c->w->sb, c->sb_rec - 1, true, c->resp_bytes, now);
+        c->sb_rec = 0;
+    }
+}
+
 /* ---- life and death ---- */
 
 static rl_arena_t *arena_get(rl_worker_t *w)
@@ -204,6 +248,9 @@ static void conn_close(rl_conn_t *c)
     rl_loop_unpost(w->loop, &c->wev);
     rl_loop_del_io(w->loop, &c->io);
     close(c->io.fd);
+    if (c->sb_rec)
+        rl_sb_record_end(w->sb, c->sb_rec - 1, false, 0, rl_sb_now_us());
+    sb_state(c, RL_SB_C_NONE);
     request_free(c);
     rl_buf_release(&c->in);
     rl_buf_release(&c->out);
@@ -253,6 +300,7 @@ static void linger_close(rl_conn_t *c)
     rl_buf_release(&c->out);
     c->rev.handler = linger_read;
     c->wev.handler = noop;
+    sb_state(c, RL_SB_C_CLOSING);
     rl_timer_add(c->w->loop, &c->rev, LINGER_MS);
     linger_read(&c->rev);
 }
@@ -288,6 +336,7 @@ static void conn_open(rl_worker_t *w, int fd, const rl_sockaddr_t *peer)
         w->conns->prev = c;
     w->conns = c;
     w->nconns++;
+    sb_state(c, RL_SB_C_READ);
     if (rl_loop_add_io(w->loop, &c->io) != RL_OK) {
         conn_close(c);
         return;
@@ -329,6 +378,8 @@ static void accept_ready(rl_event_t *ev)
 
 int rl_worker_listen(rl_worker_t *w)
 {
+    w->sb = rl_sb_worker_ready();
+    w->sb_flags = rl_status_flags(w->cf);
     for (rl_listener_t *ls = w->cf->listeners; ls; ls = ls->next) {
         if (ls->fd < 0)
             continue;   /* covered by another listener */
@@ -368,6 +419,7 @@ static void listeners_close(rl_worker_t *w)
 void rl_worker_graceful(rl_worker_t *w)
 {
     w->stopping = true;
+    atomic_store_explicit(&w->sb->state, RL_SB_STOPPING, memory_order_relaxed);
     listeners_close(w);
     for (rl_conn_t *c = w->conns, *next; c; c = next) {
         next = c->next;
@@ -538,6 +590,7 @@ static void keepalive_read(rl_event_t *ev)
     rl_timer_del(c->w->loop, ev);
     c->head_started = rl_loop_now(c->w->loop);
     c->head_bytes = (uint64_t)n;
+    sb_state(c, RL_SB_C_READ);
     ev->handler = read_head;
     head_timer(c);
     read_head(ev);
@@ -862,7 +915,7 @@ void rl_req_stream_end(rl_request_t *r)
 
 void rl_req_abort(rl_request_t *r)
 {
-    rl_log_config_request(r);
+    request_logged(r->conn);
     conn_close(r->conn);
 }
 
@@ -876,6 +929,7 @@ static void process_head(rl_conn_t *c, size_t head_len)
     rl_buf_consume(&c->in, head_len);
     int st = check_head(c, r);
     r->server = rl_vhost_select(r->cf, rl_conn_local(c), r->hostname);
+    sb_request_start(c, r);
     if (st) {
         rl_log_error(r->server->error_log, RL_LOG_INFO, "core", rl_conn_peer_str(c), "AH00566: "
                      "request failed: %d", st);
@@ -1182,13 +1236,15 @@ static void write_resp(rl_event_t *ev)
     int rc = send_some(c);
     if (rc == RL_AGAIN) {
         ev->ready = 0;
+        if (!c->r->streaming || c->r->stream_done)
+            sb_state(c, RL_SB_C_WRITING);   /* the handler is done: write completion */
         rl_timer_add(c->w->loop, ev, (uint64_t)c->r->server->timeout_ms);
         return;
     }
     rl_timer_del(c->w->loop, ev);
     if (rc == RL_ERROR) {
         c->r->keepalive = false;
-        rl_log_config_request(c->r);
+        request_logged(c);
         conn_close(c);
         return;
     }
@@ -1214,6 +1270,7 @@ static void next_request(rl_conn_t *c)
     c->head_bytes = 0;
     if (rl_buf_unread(&c->in)) {
         /* a pipelined request is already here */
+        sb_state(c, RL_SB_C_READ);
         c->rev.handler = read_head;
         head_timer(c);
         rl_loop_post(w->loop, &c->rev);
@@ -1226,6 +1283,7 @@ static void next_request(rl_conn_t *c)
         return;
     }
     c->rev.handler = keepalive_read;
+    sb_state(c, RL_SB_C_KEEPALIVE);
     rl_timer_add(w->loop, &c->rev, (uint64_t)w->cf->main->keepalive_timeout_ms);
     if (c->rev.ready || c->rev.eof)
         rl_loop_post(w->loop, &c->rev);
@@ -1399,7 +1457,7 @@ static void start_discard(rl_conn_t *c)
 static void finish_request(rl_conn_t *c)
 {
     rl_request_t *r = c->r;
-    rl_log_config_request(r);
+    request_logged(c);
     if (c->closing) {
         /* lingering is for a client that may still be sending */
         if (r->close_after || r->body_pending || rl_buf_unread(&c->in))
@@ -1408,6 +1466,8 @@ static void finish_request(rl_conn_t *c)
             conn_close(c);
         return;
     }
+    if (r->body_pending)
+        sb_state(c, RL_SB_C_READ);   /* dropping the rest of the body */
     if (r->body_pending && c->rev.handler == discard_read) {
         /* answered while the body still streamed in: drop the rest */
         c->drain_first = false;
@@ -1446,6 +1506,7 @@ static void send_error_and_close(rl_conn_t *c, int status, const char *why)
     rl_request_t *r = request_new(c);
     c->r = r;
     c->requests++;
+    c->resp_bytes = 0;
     r->method = "GET";
     r->version = c->parser->version == 10 ? 10 : 11;
     r->protocol = r->version == 10 ? "HTTP/1.0" : "HTTP/1.1";
@@ -1453,6 +1514,7 @@ static void send_error_and_close(rl_conn_t *c, int status, const char *why)
         r->the_request = buffered_request_line(c);
     else
         r->the_request = "-";
+    sb_request_start(c, r);
     if (why)
         rl_log_error(r->server->error_log, RL_LOG_INFO, "core", rl_conn_peer_str(c),
                      "AH00567: %s", why);

@@ -23,6 +23,8 @@ struct rl_worker_s {
     rl_arena_t **free_arenas;    /* request arenas kept for reuse */
     unsigned nfree_arenas;
     char boundary[24];           /* multipart/byteranges boundary */
+    struct rl_sb_proc_s *sb;     /* this process's scoreboard slot (mod_status) */
+    unsigned sb_flags;           /* RL_STATUS_* of the configuration */
 };
 
 /* Starts accepting on the configuration's listeners in <w>'s loop. */

@@ -22,6 +22,7 @@
 #include "httpd/config.h"
 #include "httpd/conn.h"
 #include "httpd/envvars.h"
+#include "httpd/scoreboard.h"
 
 #define MAX_ARGS 64
 
@@ -223,11 +224,14 @@ static int worker_run(rl_config_t *cf, bool drop)
 
 static pid_t spawn_worker(master_t *m)
 {
+    int slot = rl_sb_claim();   /* mod_status: the worker's scoreboard slot */
     pid_t pid = rl_proc_fork();
     if (pid == 0) {
+        rl_sb_attach(slot);
         rl_loop_destroy(m->loop);
         _exit(worker_run(m->cf, true));
     }
+    rl_sb_assign(slot, pid);
     return pid;
 }
 
@@ -320,6 +324,7 @@ static void close_listeners(rl_config_t *cf)
 
 static void forget(master_t *m, pid_t pid, int status)
 {
+    rl_sb_release(pid);
     for (int i = 0; i < m->nold; i++) {
         if (m->old[i] == pid) {
             m->old[i] = 0;
@@ -402,6 +407,7 @@ static void restart(master_t *m, bool graceful)
     close_listeners(m->cf);
     rl_config_free(m->cf);
     m->cf = cf;
+    rl_sb_restart(graceful);
     free(m->workers);
     m->nworkers = worker_count(cf);
     m->workers = rl_xcalloc((size_t)m->nworkers, sizeof(pid_t));
@@ -481,9 +487,13 @@ static int master_run(cli_t *cli, rl_config_t *cf)
         rl_log_error(cf->main->error_log, RL_LOG_ERR, "core", NULL, "AH00099: could not create %s: %s",
                      pidfile, err);
     rl_signal_ignore_pipe();
+    if (rl_sb_create() != RL_OK)
+        rl_log_error(cf->main->error_log, RL_LOG_ERR, "status", NULL, "cannot map the "
+                     "scoreboard: %s (server-status is unavailable)", strerror(errno));
     if (cli->single) {
         if (notify >= 0)
             rl_proc_daemonize_ready(notify);
+        rl_sb_attach(rl_sb_claim());
         int rc = worker_run(cf, false);
         unlink(pidfile);
         return rc;

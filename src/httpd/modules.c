@@ -24,7 +24,7 @@ rl_module_t *rl_modules[] = {
      * its authorization ("Satisfy" combines them) */
     &rl_access_compat_module,
     &rl_authz_core_module, &rl_authz_host_module, &rl_mime_module, &rl_dir_module, &rl_env_module,
-    &rl_proxy_fcgi_module,
+    &rl_proxy_fcgi_module, &rl_status_module,
     /* after the FastCGI runtime's handler: mod_fastcgi's requests go to it,
      * and mod_actions' handler is Apache's last one (APR_HOOK_LAST) */
     &rl_fastcgi_module, &rl_actions_module,
@@ -34,7 +34,7 @@ rl_module_t *rl_modules[] = {
     /* not implemented yet: see mod/stubs.c */
     &rl_authn_core_module, &rl_auth_basic_module, &rl_authn_file_module,
     &rl_authz_user_module, &rl_authz_groupfile_module, &rl_autoindex_module, &rl_deflate_module,
-    &rl_filter_module, &rl_negotiation_module, &rl_status_module,
+    &rl_filter_module, &rl_negotiation_module,
     NULL
 };
 

@@ -8,6 +8,7 @@
 #include "httpd/config.h"
 #include "httpd/request.h"
 #include "httpd/mod/core.h"
+#include "httpd/mod/status.h"
 
 #define ST(p) ((rl_conf_state_t *)(p)->ctx)
 #define SRV_OFF(f) offsetof(rl_server_t, f)
@@ -723,6 +724,12 @@ static const rl_cmd_t core_cmds[] = {
       "to be applied when any HTTP method other than those specified is used to access the "
       "resource" },
     PHP("php_value"), PHP("php_flag"), PHP("php_admin_value"), PHP("php_admin_flag"),
+    /* core directives in Apache 2.4; mod_status reads them */
+    { "ExtendedStatus", rl_status_set_flag, 0, RL_CTX_RSRC, 0, RL_ARGS_FLAG,
+      "\"On\" to track extended status information, \"Off\" to disable" },
+    { "SeeRequestTail", rl_status_set_flag, 1, RL_CTX_RSRC, 0, RL_ARGS_FLAG,
+      "For extended status, \"On\" to see the last 63 chars of the request line, \"Off\" "
+      "(default) to see the first 63" },
     { "RelaisWorkers", set_workers, 0, RL_CTX_SERVER, 0, RL_ARGS_TAKE1,
       "Number of worker processes (default: one per CPU)" },
     MPM("StartServers"), MPM("ServerLimit"), MPM("ThreadsPerChild"), MPM("ThreadLimit"),

@@ -1,6 +1,6 @@
 /* Modules of Debian's default set that relais does not implement yet, so
  * that Debian's stock tree loads: cosmetic ones (autoindex's icons,
- * compression, language negotiation, mod_status's switches), whose
+ * compression, language negotiation), whose
  * directives are accepted and listed by relaisd -t as ignored; responses
  * are served without them.
  * Authentication (AuthType, AuthName, AuthUserFile...) is accepted: every
@@ -38,7 +38,6 @@ static const rl_cmd_t filter_cmds[] = {
 static const rl_cmd_t negotiation_cmds[] = {
     IGN("LanguagePriority"), IGN("ForceLanguagePriority"), IGN("CacheNegotiatedDocs"), END
 };
-static const rl_cmd_t status_cmds[] = { IGN("ExtendedStatus"), IGN("SeeRequestTail"), END };
 
 rl_module_t rl_authn_core_module = { .name = "authn_core", .explicit_only = true, .cmds = authn_core_cmds };
 rl_module_t rl_auth_basic_module = { .name = "auth_basic", .explicit_only = true, .cmds = auth_basic_cmds };
@@ -49,4 +48,3 @@ rl_module_t rl_autoindex_module = { .name = "autoindex", .explicit_only = true, 
 rl_module_t rl_deflate_module = { .name = "deflate", .explicit_only = true, .cmds = deflate_cmds };
 rl_module_t rl_filter_module = { .name = "filter", .explicit_only = true, .cmds = filter_cmds };
 rl_module_t rl_negotiation_module = { .name = "negotiation", .explicit_only = true, .cmds = negotiation_cmds };
-rl_module_t rl_status_module = { .name = "status", .explicit_only = true, .cmds = status_cmds };
