@@ -2,14 +2,15 @@
 
 The script is run as `make run` runs it (its own build dir from RELAIS_BUILD,
 or the one the relaisd fixture finds), on a free port, with its logs, pid
-files and php-fpm socket in a temp dir (DEMO_LOGS). PHP comes from Debian's
-php-fpm 8.2 (or build/relais-fpm once it exists); the test is skipped
-without /usr/sbin/php-fpm8.2. SIGTERM to the script must leave nothing
-behind: not the script, not relaisd or its workers, not php-fpm or its
-children.
+files and php-fpm socket in a temp dir (DEMO_LOGS). PHP comes from the
+build's relais-fpm (the script falls back to Debian's php-fpm 8.2 only when
+relais-fpm is not built). SIGTERM to the script must leave nothing behind:
+not the script, not relaisd or its workers, not relais-fpm, its pool leader
+or its children.
 """
 
 import os
+import pwd
 import re
 import signal
 import subprocess
@@ -22,11 +23,11 @@ import relais
 from relais import request
 
 SCRIPT = relais.REPO / "scripts" / "run-example.sh"
-PHP_FPM = Path("/usr/sbin/php-fpm8.2")
 START_TIMEOUT = 20.0    # php-fpm, then relaisd (ASan builds start slower)
 STOP_TIMEOUT = 15.0     # the script's SIGTERM to everything gone
 
-pytestmark = pytest.mark.skipif(not PHP_FPM.is_file(), reason=f"{PHP_FPM} is not installed")
+pytestmark = pytest.mark.skipif(relais.find_binary("relais-fpm") is None,
+                                reason="relais-fpm is not built")
 
 
 def _open_path(path, stop):
@@ -155,6 +156,9 @@ def test_demo_serves_php_and_stops_cleanly(demo):
     assert m, body
     php_pid = int(m.group(1))
     assert php_pid in relais.descendants(fpm_pid), "the PHP process is not one of php-fpm's"
+    assert re.search(r"Process manager</th><td><code>relais-fpm: master process \(", body), body
+    assert re.search(r"Runs as user</th><td><code>%s</code>" % (
+        "www-data" if os.geteuid() == 0 else re.escape(pwd.getpwuid(os.geteuid()).pw_name)), body), body
     assert "<?php" not in body
 
     # static files next to it, the static start page, the second vhost
@@ -166,6 +170,16 @@ def test_demo_serves_php_and_stops_cleanly(demo):
     r = request(demo.port, "GET", "/", host="docs.localhost")
     assert r.status == 200 and b"<?php" not in r.body
     assert request(demo.port, "GET", "/no-such-page").status == 404
+
+    # the two daemons' status pages
+    r = request(demo.port, "GET", "/server-status?auto")
+    assert r.status == 200 and re.search(r"(?m)^Total Accesses: \d+$", r.text), r.text
+    r = request(demo.port, "GET", "/fpm-status?json")
+    assert r.status == 200 and r.headers["Content-Type"] == "application/json", r.text
+    assert '"pool":"demo"' in r.text and '"process manager":"static"' in r.text
+    r = request(demo.port, "GET", "/fpm-ping")
+    assert (r.status, r.text) == (200, "pong")
+    assert re.search(r"Opcache</th><td><code>on</code>", body), body
 
     # every process of the demo, then SIGTERM to the script alone
     procs = {demo.proc.pid: _starttime(demo.proc.pid)}
