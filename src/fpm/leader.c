@@ -207,8 +207,9 @@ static void become_user(rl_fpm_leader_t *l, bool keep_root)
 static void enter_chroot(rl_fpm_leader_t *l)
 {
     const rl_fpm_pool_t *wp = l->pool;
-    uid_t uid = getuid();
-    if (as_root() && setresuid(0, 0, 0) < 0)
+    uid_t uid = getuid(), ruid, euid, suid;
+    /* the leader kept root as its saved uid for this */
+    if (getresuid(&ruid, &euid, &suid) == 0 && suid == 0 && setresuid(0, 0, 0) < 0)
         die(l, "failed to regain root for chroot", errno);
     if (chroot(wp->chroot) < 0)
         die(l, "failed to chroot", errno);

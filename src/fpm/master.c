@@ -32,6 +32,7 @@
 #define EXIT_SOFTWARE 70
 #define LEADER_TIMEOUT_MS 30000
 #define MAINTENANCE_MS 1000
+#define FAST_FAILURES 3            /* then a child a second */
 
 enum { ST_NORMAL, ST_RELOADING, ST_TERMINATING, ST_FINISHING };
 
@@ -69,6 +70,7 @@ struct pool_s {
     bool warn_max;
     rl_io_t od_io;
     rl_event_t od_ev;
+    int fast_failures;         /* children in a row that failed at once */
     pool_t *next;
 };
 
@@ -447,13 +449,24 @@ static int start_leader(pool_t *p)
     close(sv[1]);
     p->ctl = sv[0];
     p->leader = pid;
-    rl_fpm_msg_t m;
-    if (wait_ctl(p->ctl, LEADER_TIMEOUT_MS) <= 0 || rl_fpm_msg_recv(p->ctl, &m, NULL) != 1 ||
-        m.op != RL_FPM_MSG_READY) {
-        rl_zlog(M.log, RL_ZLOG_ERROR, "[pool %s] the pool's leader (pid %d) failed to start PHP",
-                p->conf->name, (int)pid);
+    rl_fpm_msg_t m = { 0 };
+    int w = wait_ctl(p->ctl, LEADER_TIMEOUT_MS);
+    int r = w > 0 ? rl_fpm_msg_recv(p->ctl, &m, NULL) : -1;
+    if (r != 1 || m.op != RL_FPM_MSG_READY) {
+        int status = 0;
+        char how[64] = "did not answer";
+        if (w <= 0)
+            snprintf(how, sizeof(how), "did not answer in %d s", LEADER_TIMEOUT_MS / 1000);
+        else if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+            snprintf(how, sizeof(how), "exited with code %d", WEXITSTATUS(status));
+        else if (WIFSIGNALED(status))
+            snprintf(how, sizeof(how), "exited on signal %d (%s)", WTERMSIG(status),
+                     signame(WTERMSIG(status)));
+        rl_zlog(M.log, RL_ZLOG_ERROR, "[pool %s] the pool's leader (pid %d) failed to start PHP: "
+                "it %s", p->conf->name, (int)pid, how);
         close(p->ctl);
         p->ctl = -1;
+        p->leader = 0;
         return RL_ERROR;
     }
     p->eg = m.eg;
@@ -682,7 +695,19 @@ static void bury_child(child_t *c, child_t **link, int status)
     free(c);
     if (sig)
         emergency_check(sig);
-    if (restart)
+    /* children that fail as soon as they start (a chroot that cannot be
+     * entered, a broken extension) are respawned once a second by the
+     * maintenance, not in a loop as fast as they die */
+    bool failed = sig ? sig != SIGQUIT && sig != SIGTERM : WEXITSTATUS(status) != 0;
+    if (failed && up < 1000000) {
+        if (++p->fast_failures == FAST_FAILURES)
+            rl_zlog(M.log, RL_ZLOG_WARNING, "[pool %s] %d children in a row failed as they "
+                    "started: starting one a second until one lives", p->conf->name,
+                    FAST_FAILURES);
+    } else {
+        p->fast_failures = 0;
+    }
+    if (restart && p->fast_failures < FAST_FAILURES)
         children_make(p, false, 1, false);
 }
 
@@ -964,6 +989,9 @@ static void maintain_pool(pool_t *p)
             active++;
         }
     }
+    if (p->fast_failures >= FAST_FAILURES && wp->pm != RL_FPM_PM_ONDEMAND &&
+        p->running < (wp->pm == RL_FPM_PM_STATIC ? wp->pm_max_children : wp->pm_start_servers))
+        children_make(p, false, 1, false);
     p->sb->idle = idle;
     p->sb->active = active;
     p->sb->total = idle + active;
