@@ -15,6 +15,7 @@ are tabulated in tests/interop/README.md. Regenerate that table with
 """
 
 import os
+import time
 import re
 
 import incumbents
@@ -182,6 +183,10 @@ def test_php_fpm_pool(php_fpm, make_apache):
     and everything goes away at stop()."""
     assert unix_listening(php_fpm.sock)
     assert os.stat(php_fpm.sock).st_mode & 0o777 == 0o666
+    # php-fpm listens first, then forks its children
+    deadline = time.monotonic() + 5
+    while len(php_fpm.children()) != 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
     assert len(php_fpm.children()) == 2
     apache = make_apache(sock=php_fpm)
     apache.install_php()
