@@ -99,22 +99,6 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import relais  # noqa: E402
 
 
-def _open_path_to(prefix, stop):
-    """Adds search permission (o+x, g+x) to <prefix> and its parents up to
-    <stop> included, when we are root: relaisd's workers drop to User/Group
-    (nobody by default) and must reach htdocs inside pytest's 0700 tmp dirs.
-    pytest resets its base dir to 0700 at the next session."""
-    if os.geteuid() != 0:
-        return
-    p, stop = Path(prefix).resolve(), Path(stop).resolve()
-    while True:
-        st = p.stat()
-        if st.st_uid == 0 and (st.st_mode & 0o011) != 0o011:
-            os.chmod(p, (st.st_mode & 0o7777) | 0o011)
-        if p == stop or p == p.parent:
-            return
-        p = p.parent
-
 
 @pytest.fixture(scope="session")
 def relaisd_binary():
@@ -143,7 +127,7 @@ def make_relaisd(request, tmp_path, tmp_path_factory):
             binary = default_binary
         prefix = tmp_path / (name or ("relaisd" if not instances else f"relaisd{len(instances)}"))
         d = relais.Relaisd(prefix, binary=binary, nports=nports, template=template, **values)
-        _open_path_to(prefix, tmp_path_factory.getbasetemp().parent)
+        relais.open_path(prefix, tmp_path_factory.getbasetemp().parent)
         instances.append(d)
         return d
 
@@ -168,3 +152,7 @@ def pytest_runtest_makereport(item, call):
     if rep.when == "call" and rep.failed:
         for d in getattr(item, "_relais_daemons", []):
             rep.sections.append((f"{d.name} in {d.prefix}", d.diagnostics()))
+
+
+# the name the other suites use (tests/interop, tests/fpm, tests/apps)
+_open_path_to = relais.open_path

@@ -4,6 +4,7 @@ Standard library only. Everything here talks to 127.0.0.1 and to ports that
 free_port() picked; nothing here ever touches a process it did not start.
 
     find_binary(name)          the binary under test (RELAIS_BUILD, build-test/, build/)
+    open_path(prefix, stop)    make a temp prefix reachable by the servers' users (root)
     free_port()                a free loopback port, never handed out twice per session
     Relaisd(prefix, ...)       relaisd in a temporary prefix (see the class)
     raw(port, data)            send bytes, read until close/timeout, return bytes
@@ -47,7 +48,7 @@ __all__ = [
     "DEFAULT_CONF", "Daemon", "Relaisd", "DaemonError", "Result",
     "Headers", "Response", "ResponseError", "ConnectionClosed", "ResponseTimeout",
     "Conn", "open_conn", "open_tls", "raw", "read_response", "parse_responses",
-    "build_request", "request", "is_closed",
+    "build_request", "request", "is_closed", "open_path",
 ]
 
 
@@ -584,6 +585,24 @@ class Daemon:
             for name, text in self.sanitizer_reports():
                 parts.append(f"--- sanitizer report {name}:\n{_tail(text, 80)}")
         return "\n".join(parts)
+
+
+
+def open_path(prefix, stop):
+    """Adds search permission (o+x, g+x) to <prefix> and its parents up to
+    <stop> included, when we are root: relaisd's workers and FPM pools drop
+    to other users and must reach files inside pytest's 0700 tmp dirs.
+    pytest resets its base dir to 0700 at the next session."""
+    if os.geteuid() != 0:
+        return
+    p, stop = Path(prefix).resolve(), Path(stop).resolve()
+    while True:
+        st = p.stat()
+        if st.st_uid == 0 and (st.st_mode & 0o011) != 0o011:
+            os.chmod(p, (st.st_mode & 0o7777) | 0o011)
+        if p == stop or p == p.parent:
+            return
+        p = p.parent
 
 
 def _mkdir(path, mode=0o755):

@@ -30,20 +30,6 @@ pytestmark = pytest.mark.skipif(relais.find_binary("relais-fpm") is None,
                                 reason="relais-fpm is not built")
 
 
-def _open_path(path, stop):
-    """o+x on <path> and its parents up to <stop> when we are root: relaisd's
-    workers and the pool run as www-data and must reach the php-fpm socket
-    inside pytest's 0700 temp dirs (as conftest does for relaisd prefixes)."""
-    if os.geteuid() != 0:
-        return
-    p, stop = Path(path).resolve(), Path(stop).resolve()
-    while True:
-        st = p.stat()
-        if st.st_uid == 0 and (st.st_mode & 0o011) != 0o011:
-            os.chmod(p, (st.st_mode & 0o7777) | 0o011)
-        if p == stop or p == p.parent:
-            return
-        p = p.parent
 
 
 def _starttime(pid):
@@ -132,7 +118,7 @@ class Demo:
 def demo(relaisd_binary, tmp_path, tmp_path_factory, free_port):
     logs = tmp_path / "logs"
     logs.mkdir()
-    _open_path(logs, tmp_path_factory.getbasetemp().parent)
+    relais.open_path(logs, tmp_path_factory.getbasetemp().parent)
     d = Demo(relaisd_binary.parent, logs, free_port())
     yield d
     if d.proc.poll() is None:

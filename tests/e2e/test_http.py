@@ -13,7 +13,7 @@ its own server-wide settings (timeouts, ServerTokens, KeepAlive Off,
 virtual hosts) starts its own. Every daemon listens on 127.0.0.1 only.
 
 Workers drop to www-data when the tests run as root: the harness makes
-the prefix traversable (conftest._open_path_to; done here too for the
+the prefix traversable (relais.open_path; done here too for the
 module-scoped daemons) and writes files 0644 / directories 0755.
 """
 
@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pytest
 
+import relais
 from relais import (ConnectionClosed, Relaisd, build_request, open_conn, parse_responses,
                     raw)
 
@@ -150,19 +151,6 @@ Alias /al "{prefix}/aliased"
 """
 
 
-def _reachable(prefix, stop):
-    """o+x / g+x on <prefix> and its parents up to <stop> (as the harness'
-    make_relaisd does) so that workers running as www-data reach htdocs."""
-    if os.geteuid() != 0:
-        return
-    p, stop = Path(prefix).resolve(), Path(stop).resolve()
-    while True:
-        st = p.stat()
-        if st.st_uid == 0 and (st.st_mode & 0o011) != 0o011:
-            os.chmod(p, (st.st_mode & 0o7777) | 0o011)
-        if p == stop or p == p.parent:
-            return
-        p = p.parent
 
 
 def build_site(d):
@@ -189,7 +177,7 @@ def build_site(d):
 def _module_daemon(tmp_path_factory, binary, name, setup):
     prefix = tmp_path_factory.mktemp(name) / "relaisd"
     d = Relaisd(prefix, binary=binary)
-    _reachable(prefix, tmp_path_factory.getbasetemp().parent)
+    relais.open_path(prefix, tmp_path_factory.getbasetemp().parent)
     setup(d)
     d.start()
     return d

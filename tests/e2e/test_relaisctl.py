@@ -220,19 +220,6 @@ def test_same_as_a2enmod(relaisctl, tmp_path):
 # --------------------------------------------------------------------------
 # apache2ctl: a copy of the tree on a free port, everything in tmp_path
 
-def _open_path_to(prefix, stop):
-    """o+x, g+x on <prefix> and its parents up to <stop> (as root): the
-    workers run as www-data and must reach the DocumentRoot in tmp_path."""
-    if not IS_ROOT:
-        return
-    p, stop = Path(prefix).resolve(), Path(stop).resolve()
-    while True:
-        st = p.stat()
-        if st.st_uid == 0 and (st.st_mode & 0o011) != 0o011:
-            os.chmod(p, (st.st_mode & 0o7777) | 0o011)
-        if p == stop or p == p.parent:
-            return
-        p = p.parent
 
 
 class CtlTree(relais.Daemon):
@@ -305,7 +292,7 @@ def ctl_tree(request, relaisctl, tmp_path, tmp_path_factory):
     if not (DEBIAN_TREE / "apache2.conf").exists():
         pytest.skip("no Debian /etc/apache2")
     d = CtlTree(tmp_path / "ctl", relaisctl)
-    _open_path_to(d.docroot, tmp_path_factory.getbasetemp().parent)
+    relais.open_path(d.docroot, tmp_path_factory.getbasetemp().parent)
     request.node._relais_daemons = [d]
     yield d
     problems = d.teardown()
@@ -532,7 +519,7 @@ def test_cross_check(ctl_tree, make_fpm):
         "rootonly": {"user": "nobody", "listen": rootonly, "listen.mode": "0660"},
     })
     os.chmod(fpm.prefix, 0o755)
-    _open_path_to(fpm.prefix, d.prefix.parent)
+    relais.open_path(fpm.prefix, d.prefix.parent)
     add_site(d, "good", good)
     conf = fpm.conf
 

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 
 import relais
-from test_relaisctl import CtlTree, _open_path_to, run
+from test_relaisctl import CtlTree, run
 
 TUTORIAL = relais.REPO / "examples" / "tutorial"
 FPM_TREE = Path("/etc/php/8.2/fpm")
@@ -164,6 +164,23 @@ def info(port, user, other):
     return dict(line.split("=", 1) for line in r.text.splitlines())
 
 
+def stop_both(relaisctl, web, fpm):
+    """relaisctl stop, then SIGQUIT to relais-fpm (a graceful stop that must
+    end with 0); fails the test on crashes, leftovers or sanitizer
+    reports."""
+    problems = []
+    if web.pid and relais._alive(web.pid):
+        run([relaisctl, "-d", web.tree, "stop"])
+        problems += web.teardown()
+    if fpm.running():
+        rc = fpm.stop(sig=signal.SIGQUIT)
+        if rc != 0:
+            problems.append(f"relais-fpm exited {rc}\n{fpm.diagnostics()}")
+    problems += fpm.teardown()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
+
+
 COMBINED = re.compile(r'^127\.0\.0\.1 - - \[[^\]]+\] "GET (\S+) HTTP/1\.1" (\d{3}) \d+ "[^"]*" "[^"]*"$')
 
 
@@ -174,7 +191,7 @@ def test_tutorial_two_users(users, tmp_path, tmp_path_factory):
         pytest.skip("relaisctl or relais-fpm is not built")
     web = CtlTree(tmp_path / "web", relaisctl)
     fpm = Fpm(tmp_path / "fpm", fpm_binary)
-    _open_path_to(fpm.run_dir, tmp_path_factory.getbasetemp().parent)
+    relais.open_path(fpm.run_dir, tmp_path_factory.getbasetemp().parent)
     tree, port = web.tree, web.port
     try:
         # the tutorial's server-wide files, then its modules, confs and site
@@ -263,17 +280,7 @@ def test_tutorial_two_users(users, tmp_path, tmp_path_factory):
         assert sum(1 for line in log1 if '"GET /info.php HTTP' in line) >= served[0]
         assert not any('"GET /info.php HTTP' in line for line in log2), log2
     finally:
-        problems = []
-        if web.pid and relais._alive(web.pid):
-            run([relaisctl, "-d", tree, "stop"])
-            problems += web.teardown()
-        if fpm.running():
-            rc = fpm.stop(sig=signal.SIGQUIT)
-            if rc != 0:
-                problems.append(f"relais-fpm exited {rc}\n{fpm.diagnostics()}")
-        problems += fpm.teardown()
-        if problems:
-            pytest.fail("\n\n".join(problems), pytrace=False)
+        stop_both(relaisctl, web, fpm)
 
 
 def test_debian_trees_serve_php(tmp_path, tmp_path_factory):
@@ -291,7 +298,7 @@ def test_debian_trees_serve_php(tmp_path, tmp_path_factory):
         pytest.skip("no conf-available/php8.2-fpm.conf")
     web = CtlTree(tmp_path / "web", relaisctl)
     fpm = Fpm(tmp_path / "fpm", fpm_binary)
-    _open_path_to(fpm.run_dir, tmp_path_factory.getbasetemp().parent)
+    relais.open_path(fpm.run_dir, tmp_path_factory.getbasetemp().parent)
     tree, port = web.tree, web.port
     conf = tree / "conf-available" / "php8.2-fpm.conf"
     conf.write_text(conf.read_text().replace("/run/php/", f"{fpm.run_dir}/"))
@@ -313,12 +320,4 @@ def test_debian_trees_serve_php(tmp_path, tmp_path_factory):
         assert r.text == f"fpm-fcgi www-data {web.docroot}/index.php Basic eDp5", r.text
         assert relais.request(port, "GET", "/index.phps").status == 403
     finally:
-        problems = []
-        if web.pid and relais._alive(web.pid):
-            run([relaisctl, "-d", tree, "stop"])
-            problems += web.teardown()
-        if fpm.running():
-            fpm.stop(sig=signal.SIGQUIT)
-        problems += fpm.teardown()
-        if problems:
-            pytest.fail("\n\n".join(problems), pytrace=False)
+        stop_both(relaisctl, web, fpm)
