@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 
@@ -25,9 +26,13 @@
 #include "fpm/status.h"
 #include "sapi/sapi.h"
 
+/* The input buffer starts small (params and small bodies) and grows to
+ * hold a whole record of the largest size when one comes. */
+#define IN_START (16 * 1024)
 #define IN_CAP (RL_FCGI_HEADER_LEN + RL_FCGI_MAX_CONTENT + 255 + 4096)
 #define OUT_FLUSH (16 * 1024)      /* php-fpm: 8 KiB; fewer writes, little memory */
 #define MAX_PARAMS_BYTES (1024 * 1024)
+#define DRAIN_MS 5000             /* the rest of a request's body, at most */
 
 static volatile sig_atomic_t soft_quit;
 
@@ -38,6 +43,7 @@ typedef struct {
     rl_fcgi_parser_t parser;
     uint8_t *in;
     size_t in_len;             /* bytes in <in> */
+    size_t in_cap;             /* its size: IN_START, or IN_CAP */
     size_t in_pos;             /* parsed up to here */
     rl_buf_t out;
     rl_buf_t carry;
@@ -161,6 +167,44 @@ static int end_request(fconn_t *c, uint32_t app_status, uint8_t proto)
     return flush_out(c);
 }
 
+/* Sends <len> bytes of output as STDOUT records without copying them:
+ * each record's header and padding around the caller's bytes. */
+static int write_records(fconn_t *c, const char *data, size_t len)
+{
+    static const uint8_t zeros[8];
+    while (len > 0 && !c->broken) {
+        size_t n = len < RL_FCGI_CHUNK ? len : RL_FCGI_CHUNK;
+        rl_fcgi_header_t h = { RL_FCGI_VERSION_1, RL_FCGI_STDOUT, c->id, (uint16_t)n,
+                               rl_fcgi_padding(n) };
+        uint8_t head[RL_FCGI_HEADER_LEN];
+        rl_fcgi_header_encode(head, &h);
+        struct iovec iov[3] = { { head, sizeof(head) }, { (void *)data, n },
+                                { (void *)zeros, h.padding_length } };
+        size_t want = sizeof(head) + n + h.padding_length;
+        ssize_t w = writev(c->fd, iov, h.padding_length ? 3 : 2);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            c->broken = true;
+            return -1;
+        }
+        if ((size_t)w < want) {
+            /* a partial write: send the rest of this record as it is */
+            rl_buf_t rest = { 0 };
+            rl_buf_append(&rest, head, sizeof(head));
+            rl_buf_append(&rest, data, n);
+            rl_buf_append(&rest, zeros, h.padding_length);
+            int rc = write_all(c, rl_buf_head(&rest) + w, want - (size_t)w);
+            rl_buf_release(&rest);
+            if (rc < 0)
+                return -1;
+        }
+        data += n;
+        len -= n;
+    }
+    return c->broken ? -1 : 0;
+}
+
 static int io_write(void *ctx, const char *data, size_t len)
 {
     fconn_t *c = ctx;
@@ -168,9 +212,15 @@ static int io_write(void *ctx, const char *data, size_t len)
         return -1;
     if (c->ended)
         return 0;
+    /* large output goes out as it is, small output is gathered: the buffer
+     * never grows past OUT_FLUSH */
+    if (rl_buf_unread(&c->out) + len >= OUT_FLUSH) {
+        if (flush_out(c) < 0)
+            return -1;
+        if (len >= OUT_FLUSH / 2)
+            return write_records(c, data, len);
+    }
     rl_fcgi_encode_stream(&c->out, RL_FCGI_STDOUT, c->id, data, len);
-    if (rl_buf_unread(&c->out) >= OUT_FLUSH)
-        return flush_out(c);
     return 0;
 }
 
@@ -229,8 +279,15 @@ static int read_more(fconn_t *c, bool idle)
         c->in_len -= c->in_pos;
         c->in_pos = 0;
     }
+    if (c->in_len == c->in_cap && c->in_cap < IN_CAP) {
+        uint8_t *in = realloc(c->in, IN_CAP);
+        if (!in)
+            return -1;
+        c->in = in;
+        c->in_cap = IN_CAP;
+    }
     for (;;) {
-        ssize_t n = recv(c->fd, c->in + c->in_len, IN_CAP - c->in_len, 0);
+        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
         if (n > 0) {
             c->in_len += (size_t)n;
             return 1;
@@ -556,6 +613,30 @@ static int run_request(fconn_t *c)
     return rc;
 }
 
+/* Reads what is left of the request's FCGI_STDIN (a script that did not
+ * read its body, or Apache's mod_proxy_fcgi, which sends the empty STDIN
+ * record in a write of its own, possibly after the answer is out), for at
+ * most DRAIN_MS. Closing with those bytes unread would reset the
+ * connection, and Apache would answer 503; php-fpm instead half-closes and
+ * waits for the client's close (fcgi_close()), which keeps the child busy
+ * for a round trip of the web server on every request. */
+static void drain_stdin(fconn_t *c)
+{
+    uint64_t deadline = rl_fpm_mono_us() + DRAIN_MS * 1000;
+    c->body_len = 0;
+    while (!c->stdin_done && !c->broken) {
+        if (rl_fcgi_parser_between(&c->parser) && c->in_pos == c->in_len) {
+            uint64_t now = rl_fpm_mono_us();
+            struct pollfd pf = { c->fd, POLLIN, 0 };
+            if (now >= deadline || poll(&pf, 1, (int)((deadline - now) / 1000) + 1) <= 0)
+                break;
+        }
+        char buf[4096];
+        if (io_read_body(c, buf, sizeof(buf)) <= 0)
+            break;
+    }
+}
+
 /* Serves the requests of one connection. Returns -1 when the child ends. */
 static int serve_conn(fconn_t *c)
 {
@@ -570,7 +651,9 @@ static int serve_conn(fconn_t *c)
         int r = read_request(c, first);
         if (r <= 0)
             return 0;
-        if (run_request(c) < 0)
+        int rc = run_request(c);
+        drain_stdin(c);
+        if (rc < 0)
             return -1;
         set_stage(c, RL_FPM_STAGE_IDLE);
         board_accepting(c);
@@ -614,31 +697,10 @@ static bool allowed(const rl_fpm_pool_t *wp, rl_sockaddr_t *peer, char *ip, size
     return false;
 }
 
-/* Closes the connection as php-fpm's fcgi_close() does: our side first,
- * then what the client still sends is read and dropped until it closes
- * (Apache's mod_proxy_fcgi may send the empty FCGI_STDIN after the answer
- * is out: closing with unread bytes would reset the connection, and Apache
- * answer 503). php-fpm waits for the client's close as long as it takes; a
- * second at most here, so that a client that never closes cannot hold a
- * child. */
+/* Closes the connection. What the client sent of the request has been
+ * read to its end (drain_stdin()), so closing sends a FIN, never a reset. */
 static void close_conn(fconn_t *c)
 {
-    if (!c->broken) {
-        shutdown(c->fd, SHUT_WR);
-        uint64_t deadline = rl_fpm_mono_us() + 1000000;
-        char buf[4096];
-        for (;;) {
-            uint64_t now = rl_fpm_mono_us();
-            if (now >= deadline)
-                break;
-            struct pollfd pf = { c->fd, POLLIN, 0 };
-            int n = poll(&pf, 1, (int)((deadline - now) / 1000) + 1);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0 || recv(c->fd, buf, sizeof(buf), 0) <= 0)
-                break;
-        }
-    }
     close(c->fd);
 }
 
@@ -647,7 +709,8 @@ int rl_fpm_child_run(rl_fpm_child_t *ch)
     fconn_t c;
     memset(&c, 0, sizeof(c));
     c.child = ch;
-    c.in = malloc(IN_CAP);
+    c.in = malloc(IN_START);
+    c.in_cap = IN_START;
     c.arena = rl_arena_create(0);
     if (!c.in)
         return 70;
