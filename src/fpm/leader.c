@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "core/proc.h"
+#include "core/str.h"
 #include "fpm/child.h"
 #include "fpm/leader.h"
 
@@ -346,13 +347,12 @@ void rl_fpm_leader_main(rl_fpm_leader_t *l)
     rl_fpm_child_signals();
     if (rl_sapi_startup(l->php) < 0)
         die(l, "PHP failed to start", 0);
+    /* the leader's life: the list is never freed */
     rl_sapi_pool_value_t *vals = NULL, **tail = &vals;
-    static rl_sapi_pool_value_t storage[256];
-    size_t n = 0;
     for (int admin = 0; admin < 2; admin++)
-        for (const rl_fpm_kv_t *kv = admin ? wp->php_admin_values : wp->php_values;
-             kv && n < RL_NELEMS(storage); kv = kv->next) {
-            rl_sapi_pool_value_t *v = &storage[n++];
+        for (const rl_fpm_kv_t *kv = admin ? wp->php_admin_values : wp->php_values; kv;
+             kv = kv->next) {
+            rl_sapi_pool_value_t *v = rl_xcalloc(1, sizeof(*v));
             *v = (rl_sapi_pool_value_t){ kv->key, kv->value ? kv->value : "", admin != 0, NULL };
             *tail = v;
             tail = &v->next;

@@ -1195,6 +1195,21 @@ static void ini_defines(const rl_sapi_ini_t *defines)
     sapi_module.ini_entries = cmdline_ini;
 }
 
+/* Debian's libphp8.2 has pcntl built in, Debian's php-fpm does not: a
+ * script could fork or take over the signals of the child it runs in.
+ * Its functions are removed as disable_functions removes them (on top of
+ * php.ini's list), so that function_exists('pcntl_fork') is false as under
+ * php-fpm. The module itself stays (extension_loaded() and -m still show
+ * it): unloading a built-in module is not something PHP supports. */
+static void hide_pcntl(void)
+{
+    zend_module_entry *m = zend_hash_str_find_ptr(&module_registry, "pcntl", sizeof("pcntl") - 1);
+    if (!m || !m->functions)
+        return;
+    for (const zend_function_entry *f = m->functions; f->fname; f++)
+        zend_hash_str_del(CG(function_table), f->fname, strlen(f->fname));
+}
+
 int rl_sapi_startup(const rl_sapi_opts_t *opts)
 {
     static const rl_sapi_opts_t none = {0};
@@ -1218,6 +1233,7 @@ int rl_sapi_startup(const rl_sapi_opts_t *opts)
     /* php-fpm does not have it in its environment: keep it out of $_SERVER */
     if (scan_dir_set)
         unsetenv("PHP_INI_SCAN_DIR");
+    hide_pcntl();
     orig_import_env = php_import_environment_variables;
     php_import_environment_variables = import_env;
     php_load_environment_variables = load_env;

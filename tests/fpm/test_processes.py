@@ -171,3 +171,15 @@ def test_children_failing_at_start_are_throttled(make_fpm, relais_only):
         fpm.addr, fpmlib.php_params("/www/in.php", "/in.php", docroot="/www")), timeout=10,
         what="a working child")
     assert r.status == 200 and r.body == b"1", r
+
+
+def test_no_pcntl(make_fpm):
+    """Debian's php-fpm has no pcntl; libphp8.2 has it built in: relais-fpm
+    removes its functions, so that a script cannot fork or take the
+    signals of the child it runs in."""
+    fpm = make_fpm(settings={"pm": "static", "pm.max_children": 1})
+    fpm.script("pcntl.php", "<?php echo json_encode([function_exists('pcntl_fork'), "
+                            "function_exists('pcntl_signal'), function_exists('pcntl_exec')]);\n")
+    fpm.start()
+    r = fpm.request("pcntl.php")
+    assert r.status == 200 and r.body == b"[false,false,false]", r
