@@ -5,6 +5,7 @@ free_port() picked; nothing here ever touches a process it did not start.
 
     find_binary(name)          the binary under test (RELAIS_BUILD, build-test/, build/)
     open_path(prefix, stop)    make a temp prefix reachable by the servers' users (root)
+    unique_path(), teardown_all()   a prefix per daemon; stop a test's daemons, fail on problems
     free_port()                a free loopback port, never handed out twice per session
     Relaisd(prefix, ...)       relaisd in a temporary prefix (see the class)
     raw(port, data)            send bytes, read until close/timeout, return bytes
@@ -48,7 +49,7 @@ __all__ = [
     "DEFAULT_CONF", "Daemon", "Relaisd", "DaemonError", "Result",
     "Headers", "Response", "ResponseError", "ConnectionClosed", "ResponseTimeout",
     "Conn", "open_conn", "open_tls", "raw", "read_response", "parse_responses",
-    "build_request", "request", "is_closed", "open_path",
+    "build_request", "request", "is_closed", "open_path", "unique_path", "teardown_all",
 ]
 
 
@@ -603,6 +604,31 @@ def open_path(prefix, stop):
         if p == stop or p == p.parent:
             return
         p = p.parent
+
+
+
+def unique_path(parent, base, name=None):
+    """<parent>/<name> when a name is given, else the first of <parent>/<base>,
+    <base>1, <base>2 ... that does not exist: a prefix per daemon a test
+    starts."""
+    if name:
+        return Path(parent) / name
+    p, i = Path(parent) / base, 1
+    while p.exists():
+        p, i = Path(parent) / f"{base}{i}", i + 1
+    return p
+
+
+def teardown_all(daemons):
+    """Stops <daemons> last first (front ends before the backends they
+    use) and fails the test with every problem found (crashes, leftovers,
+    sanitizer reports)."""
+    import pytest
+    problems = []
+    for d in reversed(daemons):
+        problems += d.teardown()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
 
 
 def _mkdir(path, mode=0o755):

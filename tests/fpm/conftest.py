@@ -49,6 +49,7 @@ sys.path.insert(0, str(HERE.parent / "interop"))
 sys.path.insert(0, str(HERE.parent / "e2e"))
 
 import fpmlib  # noqa: E402
+import relais  # noqa: E402
 import incumbents  # noqa: E402
 
 
@@ -93,20 +94,10 @@ def _fpm_daemons(request):
     daemons = []
     request.node._fpm_daemons = daemons
     yield daemons
-    problems = []
-    for d in reversed(daemons):         # front ends first, then the FPMs
-        problems += d.teardown()
-    if problems:
-        pytest.fail("\n\n".join(problems), pytrace=False)
+    relais.teardown_all(daemons)
 
 
-def _unique(tmp_path, base, name):
-    if name:
-        return tmp_path / name
-    p, i = tmp_path / base, 1
-    while p.exists():
-        p, i = tmp_path / f"{base}{i}", i + 1
-    return p
+_unique = relais.unique_path
 
 
 @pytest.fixture

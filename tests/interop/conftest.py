@@ -44,6 +44,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "e2e"))
 
 import incumbents  # noqa: E402
+import relais  # noqa: E402
 
 
 def _load_e2e_conftest():
@@ -86,20 +87,10 @@ def _interop_daemons(request, tmp_path_factory):
     daemons = []
     request.node._interop_daemons = daemons
     yield daemons
-    problems = []
-    for d in reversed(daemons):     # front ends first, then backends
-        problems += d.teardown()
-    if problems:
-        pytest.fail("\n\n".join(problems), pytrace=False)
+    relais.teardown_all(daemons)
 
 
-def _unique(tmp_path, base, name):
-    if name:
-        return tmp_path / name
-    p, i = tmp_path / base, 1
-    while p.exists():
-        p, i = tmp_path / f"{base}{i}", i + 1
-    return p
+_unique = relais.unique_path
 
 
 @pytest.fixture
