@@ -22,6 +22,7 @@
 #                PHP_CHILDREN (4: php-fpm's pm.max_children) PHP_CONNS (CONNS)
 #                NO_PHP=1 (skip the PHP phase)
 #                PHP_REUSE=0 (skip relaisd's PHP phase with kept FastCGI connections)
+#                PHP_STACK=0 (skip the PHP row "relais": relaisd in front of relais-fpm)
 #                NO_HTACCESS=1 (skip the AllowOverride None/All phase)
 #                NO_WP=1 (skip the WordPress phase) WP_CONNS (8: its wrk connections)
 #                NO_FPM=1 (skip the relais-fpm vs php-fpm phase)
@@ -30,7 +31,7 @@
 #
 # Servers are started and stopped by PID from a temp prefix (never service or
 # systemctl, never port 80), on 127.0.0.1 only. Every step is bounded; a
-# watchdog ends the run (after about 1,960 s at the defaults: WATCHDOG_S).
+# watchdog ends the run (after about 2,090 s at the defaults: WATCHDOG_S).
 set -uo pipefail
 
 cd "$(dirname "$0")/.." || exit 1
@@ -42,7 +43,7 @@ for a in "$@"; do
         --record) RECORD=1 ;;
         --quick) DURATION=${DURATION:-3}; WARMUP=${WARMUP:-1}; IDLE_N=${IDLE_N:-1000}
                  ROUNDS=${ROUNDS:-1} ;;
-        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
         -*) echo "bench: unknown option $a" >&2; exit 2 ;;
         *) BUILD=$a ;;
     esac
@@ -60,6 +61,7 @@ PHP_CHILDREN=${PHP_CHILDREN:-4}
 PHP_CONNS=${PHP_CONNS:-$CONNS}
 NO_PHP=${NO_PHP:-0}
 PHP_REUSE=${PHP_REUSE:-1}
+PHP_STACK=${PHP_STACK:-1}
 NO_HTACCESS=${NO_HTACCESS:-0}
 NO_WP=${NO_WP:-0}
 WP_CONNS=${WP_CONNS:-8}
@@ -154,7 +156,8 @@ trap cleanup EXIT
 trap 'log "bench: interrupted"; exit 130' INT
 trap 'log "bench: stopped (watchdog or SIGTERM)"; exit 143' TERM
 # The watchdog: each wrk run (per round, one static and two PHP per server,
-# two more for relaisd's kept connections, two .htaccess runs and one
+# two more for relaisd's kept connections and two for relaisd with relais-fpm
+# (the "relais" stack), two .htaccess runs and one
 # WordPress run for relaisd and for Apache) gets its warm-up, its duration and
 # 5 s; each start of a server for them (with its php-fpm) 8 s, 16 s with the
 # WordPress check; each server 60 s for its idle phases; the WordPress setup
@@ -169,6 +172,7 @@ NPHP=0
 if [ "$NO_PHP" != 1 ]; then
     NPHP=$NSERVERS
     [ "$PHP_REUSE" != 0 ] && grep -qw relaisd <<<"$SERVERS" && NPHP=$((NPHP + 1))
+    [ "$PHP_STACK" != 0 ] && grep -qw relaisd <<<"$SERVERS" && NPHP=$((NPHP + 1))
 fi
 NHTTPD=$(tr ' ' '\n' <<<"$SERVERS" | grep -cx 'relaisd\|apache')
 NHT=0; NWP=0; WP_S=0
@@ -377,6 +381,11 @@ conf_relaisd_kept() {
         "<Proxy \"unix:$PHP_SOCK|fcgi://localhost\" enablereuse=on max=$KEEP_MAX>
 </Proxy>"
 }
+
+# relais (PHP phase only): the whole relais stack, the same relaisd as the
+# "relaisd" row (one FastCGI connection per request) in front of relais-fpm
+# instead of php-fpm (php_phase starts it, from the same php-fpm.conf).
+conf_relais() { relaisd_conf "$T/relais" "$2" "$3" ""; }
 
 # relaisd's worker processes: RelaisWorkers if RELAISD_EXTRA sets it, else one per CPU.
 RELAISD_WORKERS=$(awk 'tolower($1) == "relaisworkers" { n = $2 } END { print n + 0 }' \
@@ -608,17 +617,26 @@ PYEOF
 # php_phase NAME: a fresh php-fpm and a fresh server handing *.php to it;
 # wrk on hello.php then info.php, as the static phase does on /1k.bin. The
 # server's CPU and php-fpm's are counted apart. One round's figures (keys
-# prefixed with $RP); a failure is recorded as php_status failed.
+# prefixed with $RP); a failure is recorded as php_status failed. NAME
+# relais: relaisd (conf_relais) in front of relais-fpm, started as php-fpm
+# is (no setsid wrapper: relais-fpm -F takes a session of its own, as
+# php-fpm -F does; round 1 records which session it ran in).
 php_phase() {
-    local name=$1 port s url out c0 c1 f0 f1
+    local name=$1 port s url out c0 c1 f0 f1 fpm_bin=$PHP_FPM
     port=$(free_port)
     if [ "$name" = relaisd_kept ]; then
         cmd "# relaisd: PHP through php-fpm (pm static, $PHP_CHILDREN children), kept" \
             "connections: <Proxy \"unix:$T/$name/fpm/php.sock|fcgi://localhost\" enablereuse=on max=$KEEP_MAX>"
+    elif [ "$name" = relais ]; then
+        fpm_bin=$RELAIS_FPM
+        cmd "# relais: relaisd (the relaisd row's configuration) in front of relais-fpm" \
+            "(the same php-fpm.conf: pm static, $PHP_CHILDREN children)"
     else
         cmd "# $name: PHP through php-fpm (pm static, $PHP_CHILDREN children)"
     fi
-    start_fpm "$name" || { put "$name" php_status failed; return 1; }
+    start_fpm "$name" "$fpm_bin" || { put "$name" php_status failed; return 1; }
+    [ "$ROUND" = 1 ] && put "$name" php_fpm_session \
+        "$([ "$(ps -o sid= -p "$FPM_PID" | tr -d ' ')" = "$FPM_PID" ] && echo own || echo ours)"
     PHP_SOCK=$FPM_SOCK
     start_server "$name" "$port" ""
     local rc=$?
@@ -1022,8 +1040,8 @@ for s in $ACTIVE; do
 done
 
 # 3. PHP: ROUNDS rounds over the rows (relaisd, relaisd with kept FastCGI
-# connections, nginx, Apache), each with a fresh php-fpm and server, the
-# order rotating; a row that fails is dropped.
+# connections, relais = relaisd with relais-fpm, nginx, Apache), each with a
+# fresh FPM and server, the order rotating; a row that fails is dropped.
 PHP_ROWS=""
 for s in $ACTIVE; do
     if [ "$NO_PHP" = 1 ]; then put "$s" php_status skipped; continue; fi
@@ -1036,6 +1054,17 @@ for s in $ACTIVE; do
                 "connections > $PHP_CHILDREN php-fpm children: requests may wait behind idle ones"
         fi
         PHP_ROWS+="relaisd_kept "
+    fi
+    if [ "$s" = relaisd ] && [ "$PHP_STACK" != 0 ]; then
+        if [ -x "$RELAIS_FPM" ]; then
+            put relais version "relais-fpm_$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(
+                git -C "$ROOT" diff --quiet HEAD -- src/fpm src/sapi src/fcgi src/core 2>/dev/null ||
+                echo +dirty)"
+            PHP_ROWS+="relais "
+        else
+            log "bench: relais-fpm is missing ($RELAIS_FPM not built): no PHP row relais"
+            put relais php_status missing
+        fi
     fi
 done
 for ((rnd = 1; rnd <= ROUNDS; rnd++)); do
@@ -1144,8 +1173,8 @@ for line in open(res_file):
             R.setdefault(parts[0], {})[parts[1]] = parts[2]
 rounds = int(R.get("all", {}).get("rounds") or 1)
 names = [n for n in ("relaisd", "nginx", "apache") if n in R and R[n].get("status") != "missing"]
-label = {"relaisd": "relaisd", "relaisd_kept": "relaisd, kept connections", "nginx": "nginx",
-         "apache": "Apache event"}
+label = {"relaisd": "relaisd", "relaisd_kept": "relaisd, kept connections",
+         "relais": "relais (relaisd + relais-fpm)", "nginx": "nginx", "apache": "Apache event"}
 
 def num(s):
     try:
@@ -1198,6 +1227,9 @@ def round_metrics(r):
         for what in ("cpu", "fpm"):
             t = num(r.get(f"{k}{what}_ticks"))
             m[f"{k}{what}_us"] = t / hz * 1e6 / preq if preq and t is not None else None
+        # the whole stack's CPU per request: the server's and the FPM's
+        m[k + "total_us"] = (m[k + "cpu_us"] + m[k + "fpm_us"]
+                             if m[k + "cpu_us"] is not None and m[k + "fpm_us"] is not None else None)
     return m
 
 def metrics(n):
@@ -1294,41 +1326,45 @@ for title, fn, key, _ in rows:
     cells = [fn(M[n]) if M[n]["status"] == "ok" else M[n]["status"] for n in names]
     table.append([title, *cells, *[ratio(key, subject, r) if key else "" for r in refs]])
 
-# The PHP table: one row per server (relaisd twice: one FastCGI connection
-# per request, as the others, then kept connections), each relaisd row
-# followed by its ratios to nginx and to Apache.
-php_names = [n for n in ("relaisd", "relaisd_kept", "nginx", "apache")
+# The PHP table: one row per server (relaisd three times: one FastCGI
+# connection per request, as the others, then kept connections, then in
+# front of relais-fpm instead of php-fpm: the relais stack), each relaisd
+# row followed by its ratios to nginx and to Apache.
+php_names = [n for n in ("relaisd", "relaisd_kept", "relais", "nginx", "apache")
              if R.get(n, {}).get("php_status") in ("ok", "failed")]
 for n in php_names:
     M.setdefault(n, metrics(n))
 php_ok = [n for n in php_names if M[n]["php_status"] == "ok"]
-php_subjects = [n for n in ("relaisd", "relaisd_kept") if n in php_ok] or \
+php_subjects = [n for n in ("relaisd", "relaisd_kept", "relais") if n in php_ok] or \
                [n for n in ("nginx",) if n in php_ok]
 php_refs = [r for r in ("nginx", "apache") if r in php_ok and r not in php_subjects]
 # With several rounds, a column after req/s gives its spread (min–max).
 def php_row(title, rps, rng, *rest):
     return [title, rps, *([rng] if rounds > 1 else []), *rest]
-php_head = php_row("PHP through php-fpm" + (f" (medians of {rounds})" if rounds > 1 else ""),
+stack = "relais" in php_names
+php_head = php_row(("PHP through FastCGI (php-fpm; relais: relais-fpm)" if stack else
+                    "PHP through php-fpm") + (f" (medians of {rounds})" if rounds > 1 else ""),
                    "req/s", "min–max req/s (range/median)", "p50 / p99 latency", "wrk errors",
-                   "server CPU / req", "php-fpm CPU / req")
+                   "server CPU / req", ("FPM" if stack else "php-fpm") + " CPU / req",
+                   "server + FPM CPU / req")
 php_table = [php_head]
 for s, title in (("hello", "hello.php (Hello, world)"), ("info", "info.php (phpinfo())")):
     k = f"php_{s}_"
-    php_table.append(php_row(title, "", "", "", "", "", ""))
+    php_table.append(php_row(title, "", "", "", "", "", "", ""))
     for n in php_names:
         m = M[n]
         if m["php_status"] != "ok":
-            php_table.append(php_row("  " + label[n], m["php_status"], "", "", "", "", ""))
+            php_table.append(php_row("  " + label[n], m["php_status"], "", "", "", "", "", ""))
             continue
         php_table.append(php_row("  " + label[n], f(m[k + "rps"], ",.0f"), spread(m, k + "rps"),
                                  f"{f(m[k + 'p50'], '.2f')} / {f(m[k + 'p99'], '.2f')} ms",
                                  str(m[k + "errors"]), f(m[k + "cpu_us"], ".1f", " µs"),
-                                 f(m[k + "fpm_us"], ".1f", " µs")))
+                                 f(m[k + "fpm_us"], ".1f", " µs"), f(m[k + "total_us"], ".1f", " µs")))
         if n in php_subjects:
             for r in php_refs:
                 php_table.append(php_row(f"    ÷ {label[r]}", ratio(k + "rps", n, r), "",
                                          ratio(k + "p99", n, r), "", ratio(k + "cpu_us", n, r),
-                                         ratio(k + "fpm_us", n, r)))
+                                         ratio(k + "fpm_us", n, r), ratio(k + "total_us", n, r)))
 def fmt_us(v):
     return "-" if v is None else (f"{v / 1000:,.1f} ms" if v >= 10000 else
                                   f"{v / 1000:.2f} ms" if v >= 1000 else f"{v:.1f} µs")
@@ -1397,6 +1433,16 @@ def kept_note(q=""):
     return (f"relaisd, kept connections: {q}{proxy}{q}, {w} worker processes "
             f"× {n} {'≤' if w * n <= c else '>'} {c} php-fpm children; the other "
             f"rows open a FastCGI connection per request")
+
+S = R.get("relais", {})
+def stack_note(q=""):
+    if "relais" not in php_names:
+        return None
+    return (f"relais (relaisd + relais-fpm): the relaisd row's configuration (one FastCGI connection "
+            f"per request) in front of {q}{A.get('relais_fpm')} -F -y php-fpm.conf -p DIR{q} "
+            f"({S.get('version', '').replace('_', ' ')}; the same php-fpm.conf and php.ini as the "
+            f"php-fpm rows, a session of its own: {S.get('php_fpm_session', '-')}); its ratios "
+            f"compare whole stacks, server + FPM, with nginx + php-fpm and Apache event + php-fpm")
 
 # The FPM table: php-fpm and relais-fpm behind the same nginx, one column
 # each, then relais-fpm ÷ php-fpm (medians over the rounds; memory sampled
@@ -1509,7 +1555,7 @@ if wp_table:
 if fpm_table:
     print()
     show(fpm_table, 1)
-for n in ("relaisd", "relaisd_kept", "nginx", "apache"):
+for n in ("relaisd", "relaisd_kept", "relais", "nginx", "apache"):
     st = R.get(n, {}).get("status")
     if st == "missing":
         print(f"\n{label[n]}: not built, not measured")
@@ -1517,6 +1563,8 @@ for n in ("relaisd", "relaisd_kept", "nginx", "apache"):
         print(f"\n{label[n]}: {st} (see the messages above)")
     elif R.get(n, {}).get("php_status") == "failed":
         print(f"\n{label[n]}: PHP failed (see the messages above)")
+    elif R.get(n, {}).get("php_status") == "missing":
+        print(f"\n{label[n]}: relais-fpm not built, not measured")
 for n in ("relaisd", "apache"):
     if R.get("ht_" + n, {}).get("ht_status") == "failed":
         print(f"\n{label[n]}: .htaccess phase failed (see the messages above)")
@@ -1528,7 +1576,8 @@ for n in fpm_names:
     elif FPM[n].get("fpm_status") != "ok":
         print(f"\n{n} behind nginx: failed (see the messages above)")
 A = R["all"]
-php_line = (f"PHP: {A.get('php', '').replace('_', ' ')}, a fresh php-fpm and server per row "
+php_line = (f"PHP: {A.get('php', '').replace('_', ' ')}, a fresh php-fpm"
+            f"{' (relais: relais-fpm)' if 'relais' in php_names else ''} and server per row "
             f"and round, pm static {A.get('php_children')} children, Debian's php.ini; "
             f"wrk -t1 -c{A.get('php_conns')} -d{duration}s" if A.get("php") else "PHP: not measured")
 rounds_line = (f"{rounds} rounds: in each, every server (static), every PHP row, relaisd and "
@@ -1583,6 +1632,8 @@ else:
     print(f"\n{rounds_line}.\n{php_line}\n{ht_line()}.\n{wp_line}.\n{fpm_line()}.")
 if kept_note():
     print(kept_note())
+if stack_note():
+    print(stack_note())
 print(f"ratios: lower is better for latency, CPU and memory; higher for req/s and "
       f"connections held. Run took {R['all'].get('elapsed_s')} s. Method: bench/README.md")
 
@@ -1609,6 +1660,8 @@ if record == "1":
     md.append(f"\n{fpm_line('`')}." if fpm_only else f"\n{ht_line('`')}. {wp_line}. {fpm_line('`')}.")
     if kept_note():
         md.append("\n" + kept_note("`") + ".")
+    if stack_note():
+        md.append("\n" + stack_note("`") + ".")
     md.append("\nCommands (ports and temp paths are per run):\n\n```")
     md += [ln.rstrip("\n").replace(tmp, "$T") for ln in open(cmd_file)]
     md.append("```")
