@@ -157,6 +157,11 @@ static void set_limits(rl_fpm_leader_t *l)
         die(l, "Unable to set priority for this new process", errno);
 }
 
+static bool as_root(void)
+{
+    return getuid() == 0 || geteuid() == 0;
+}
+
 /* clear_env and env[], as fpm_env_init_child(). */
 static void set_env(rl_fpm_leader_t *l)
 {
@@ -165,11 +170,13 @@ static void set_env(rl_fpm_leader_t *l)
     /* php-fpm keeps its array newest first and applies it in that order */
     for (const rl_fpm_kv_t *kv = l->pool->env; kv; kv = kv->next)
         setenv(kv->key, kv->value ? kv->value : "", 1);
-}
-
-static bool as_root(void)
-{
-    return getuid() == 0 || geteuid() == 0;
+    /* and, started as root, the pool user's USER and HOME */
+    const char *user = l->pool->user;
+    struct passwd *pw = as_root() && user && *user ? getpwnam(user) : NULL;
+    if (pw) {
+        setenv("USER", pw->pw_name, 1);
+        setenv("HOME", pw->pw_dir, 1);
+    }
 }
 
 /* The pool's user and group; with <keep_root>, the saved uid stays 0 so

@@ -183,3 +183,19 @@ def test_no_pcntl(make_fpm):
     fpm.start()
     r = fpm.request("pcntl.php")
     assert r.status == 200 and r.body == b"[false,false,false]", r
+
+
+def test_user_and_home_in_the_environment(make_fpm):
+    """Started as root, php-fpm gives the pool's processes the pool user's
+    USER and HOME, after clear_env (fpm_env_init_child())."""
+    if not IS_ROOT:
+        pytest.skip("the pool runs as another user only when started as root")
+    fpm = make_fpm(settings={"pm": "static", "pm.max_children": 1, "clear_env": "yes",
+                             "env[KEPT]": "1"})
+    fpm.script("env.php", "<?php echo json_encode([getenv('USER'), getenv('HOME'), "
+                          "$_SERVER['USER'] ?? null, getenv('KEPT'), getenv('PATH')]);\n")
+    fpm.start()
+    r = fpm.request("env.php")
+    pw = fpmlib.pwd.getpwnam("www-data")
+    assert r.status == 200 and r.body == (
+        '["www-data","%s","www-data","1",false]' % pw.pw_dir.replace("/", "\\/")).encode(), r
