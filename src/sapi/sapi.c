@@ -92,6 +92,8 @@ typedef struct {
     bool fix_pathinfo;
     bool discard_path;
     bool fcgi_script_path_encoded;
+    bool force_redirect;       /* listed as php-fpm lists them; unused */
+    char *redirect_status_env;
     bool fcgi_logging;
     char *error_header;
     char *fpm_config;
@@ -1069,6 +1071,10 @@ PHP_INI_BEGIN()
                         rfc2616_headers, cgi_globals_t, cgi_globals)
     STD_PHP_INI_BOOLEAN("cgi.nph", "0", PHP_INI_ALL, OnUpdateBool, nph, cgi_globals_t,
                         cgi_globals)
+    STD_PHP_INI_BOOLEAN("cgi.force_redirect", "1", PHP_INI_SYSTEM, OnUpdateBool, force_redirect,
+                        cgi_globals_t, cgi_globals)
+    STD_PHP_INI_ENTRY("cgi.redirect_status_env", NULL, PHP_INI_SYSTEM, OnUpdateString,
+                      redirect_status_env, cgi_globals_t, cgi_globals)
     STD_PHP_INI_BOOLEAN("cgi.fix_pathinfo", "1", PHP_INI_SYSTEM, OnUpdateBool, fix_pathinfo,
                         cgi_globals_t, cgi_globals)
     STD_PHP_INI_BOOLEAN("cgi.discard_path", "0", PHP_INI_SYSTEM, OnUpdateBool, discard_path,
