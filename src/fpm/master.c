@@ -1322,6 +1322,15 @@ int rl_fpm_master_run(rl_fpm_master_t *m)
         M.pid_file = g->pid_file;
     }
     rl_fpm_title_set("relais-fpm: master process (%s)", m->conf->file);
+    if (getuid() != 0 && geteuid() != 0)
+        for (pool_t *p = M.pools; p; p = p->next) {
+            if (p->conf->user && *p->conf->user)
+                rl_zlog(M.log, RL_ZLOG_NOTICE, "[pool %s] 'user' directive is ignored when FPM "
+                        "is not running as root", p->conf->name);
+            if (p->conf->group && *p->conf->group)
+                rl_zlog(M.log, RL_ZLOG_NOTICE, "[pool %s] 'group' directive is ignored when FPM "
+                        "is not running as root", p->conf->name);
+        }
     rl_zlog(M.log, RL_ZLOG_NOTICE, "fpm is running, pid %d", (int)getpid());
     final_stdio(daemon);
     if (start_pools() != RL_OK)

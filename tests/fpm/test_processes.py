@@ -199,3 +199,45 @@ def test_user_and_home_in_the_environment(make_fpm):
     pw = fpmlib.pwd.getpwnam("www-data")
     assert r.status == 200 and r.body == (
         '["www-data","%s","www-data","1",false]' % pw.pw_dir.replace("/", "\\/")).encode(), r
+
+
+def test_not_root_ignores_user_and_group(fpm_binary, tmp_path, tmp_path_factory):
+    """Started by another user than root, the pool runs as that user and
+    php-fpm's two notices say why user/group are not applied."""
+    import shutil
+    import subprocess
+    if not IS_ROOT or shutil.which("setpriv") is None:
+        pytest.skip("needs root (to become nobody) and setpriv")
+    prefix = tmp_path / "nb"
+    prefix.mkdir()
+    os.chmod(prefix, 0o777)
+    fpmlib.relais.open_path(prefix, tmp_path_factory.getbasetemp().parent)
+    conf = prefix / "php-fpm.conf"
+    conf.write_text("[global]\npid = fpm.pid\nerror_log = fpm.log\n[nb]\nuser = www-data\n"
+                    "group = www-data\nlisten = nb.sock\npm = static\npm.max_children = 1\n")
+    os.chmod(conf, 0o644)
+    p = subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                          str(fpm_binary), "-F", "-y", str(conf), "-p", str(prefix)],
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        log = prefix / "fpm.log"
+        wait_until(lambda: log.exists() and "ready to handle connections" in log.read_text(),
+                   what="the start")
+        text = re.sub(r"(?m)^\[[^\]]+\] ", "", log.read_text())
+        assert text.startswith(
+            "NOTICE: [pool nb] 'user' directive is ignored when FPM is not running as root\n"
+            "NOTICE: [pool nb] 'group' directive is ignored when FPM is not running as root\n"
+            "NOTICE: fpm is running, pid %d\n" % p.pid), text
+        kids = wait_until(lambda: [c for c in fpmlib.descendants(p.pid)
+                                   if re.search(r"pool nb$", fpmlib.cmdline(c))], what="a child")
+        assert fpmlib.uid_of(kids[0]) == fpmlib.pwd.getpwnam("nobody").pw_uid
+    finally:
+        os.kill(p.pid, signal.SIGQUIT)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait(5)
+            raise
+    assert p.returncode == 0
