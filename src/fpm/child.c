@@ -232,7 +232,7 @@ static int io_flush(void *ctx)
 
 static void stderr_record(fconn_t *c, const char *prefix, const char *line, size_t len)
 {
-    if (c->broken || c->ended || c->id == 0)
+    if (c->broken || c->ended || c->id == 0 || !rl_sapi_fcgi_logging())
         return;
     size_t plen = strlen(prefix);
     if (len > RL_FCGI_MAX_CONTENT - plen)
@@ -781,8 +781,10 @@ static void access_log(fconn_t *c)
         .param = lookup_param, .param_ctx = c,
     };
     rl_buf_t line = { 0 };
-    rl_fpm_access_format(wp->access_format ? wp->access_format : RL_FPM_ACCESS_FORMAT_DEFAULT,
-                         &a, &line);
+    if (rl_fpm_access_format(wp->access_format ? wp->access_format : RL_FPM_ACCESS_FORMAT_DEFAULT,
+                             &a, &line) == RL_FPM_ACCESS_TRUNCATED)
+        dprintf(STDERR_FILENO, "NOTICE: the log buffer is full (%d). The access log request has "
+                "been truncated.\n", RL_FPM_ACCESS_BUFFER);
     if (write(c->child->access_fd, rl_buf_head(&line), rl_buf_unread(&line)) < 0)
         dprintf(STDERR_FILENO, "ERROR: failed to write the access log: %s\n", strerror(errno));
     rl_buf_release(&line);

@@ -1248,6 +1248,11 @@ int rl_sapi_startup(const rl_sapi_opts_t *opts)
     return 0;
 }
 
+bool rl_sapi_fcgi_logging(void)
+{
+    return cgi_globals.fcgi_logging;
+}
+
 void rl_sapi_shutdown(void)
 {
     if (!started)

@@ -161,6 +161,11 @@ int rl_sapi_pool_ini(const rl_sapi_pool_value_t *values, char *err, size_t errle
  * FastCGI buffer). */
 int rl_sapi_run(const rl_sapi_request_t *req, const rl_sapi_io_t *io, rl_sapi_result_t *res);
 
+/* fastcgi.logging (php.ini, default On): whether PHP's messages and the
+ * SAPI's own lines go to the web server as FCGI_STDERR too, or only to
+ * the child's stderr. */
+bool rl_sapi_fcgi_logging(void);
+
 /* Module and SAPI shutdown, at the end of a child or leader. */
 void rl_sapi_shutdown(void);
 

@@ -241,3 +241,21 @@ def test_not_root_ignores_user_and_group(fpm_binary, tmp_path, tmp_path_factory)
             p.wait(5)
             raise
     assert p.returncode == 0
+
+
+@pytest.mark.parametrize("logging", ["1", "0"])
+def test_fastcgi_logging(make_fpm, logging):
+    """fastcgi.logging: PHP's messages reach the web server as FCGI_STDERR
+    ("PHP message: ...") only when it is on (the default)."""
+    fpm = make_fpm(settings={"pm": "static", "pm.max_children": 1,
+                             "php_admin_value[fastcgi.logging]": logging,
+                             "php_admin_value[log_errors]": "1",
+                             "php_admin_value[error_log]": None})
+    fpm.script("warn.php", "<?php error_log('hello from php'); echo 'ok';\n")
+    fpm.start()
+    r = fpm.request("warn.php")
+    assert r.status == 200 and r.body == b"ok", r
+    if logging == "1":
+        assert r.stderr == b"PHP message: hello from php", r
+    else:
+        assert r.stderr == b"", r
