@@ -63,6 +63,7 @@ typedef struct {
     char peer[64];
     double cpu_user, cpu_system;   /* % of the last request's duration */
     bool counted_idle;         /* the board counts this child as idle */
+    rl_buf_t headers;          /* the script's header lines, NUL after each */
 } fconn_t;
 
 static void on_quit(int signo)
@@ -266,6 +267,16 @@ static void io_log_own(void *ctx, int level, const char *line, size_t len)
 {
     stderr_record(ctx, "", line, len);
     child_stderr(level, "", line, len);
+}
+
+/* The script's header lines, kept for access.format's %{Name}o. */
+static void io_header(void *ctx, const char *line, size_t len)
+{
+    fconn_t *c = ctx;
+    if (c->child->access_fd < 0 || rl_buf_unread(&c->headers) + len > 16384)
+        return;
+    rl_buf_append(&c->headers, line, len);
+    rl_buf_append(&c->headers, "", 1);
 }
 
 /* ---- input ---- */
@@ -586,6 +597,7 @@ static int run_request(fconn_t *c)
         rl_sapi_io_t io = {
             .ctx = c, .read_body = io_read_body, .write = io_write, .flush = io_flush,
             .finish = io_finish, .log = io_log, .log_own = io_log_own,
+            .header = io_header,
         };
         rl_sapi_request_t req = {
             .nparams = c->nparams, .names = c->names, .name_lens = c->name_lens,
@@ -647,6 +659,7 @@ static int serve_conn(fconn_t *c)
         c->ended = false;
         c->body_len = 0;
         c->nparams = c->cap = 0;
+        rl_buf_clear(&c->headers);
         rl_arena_reset(c->arena);
         int r = read_request(c, first);
         if (r <= 0)
@@ -747,6 +760,7 @@ int rl_fpm_child_run(rl_fpm_child_t *ch)
     free(c.in);
     rl_buf_release(&c.out);
     rl_buf_release(&c.carry);
+    rl_buf_release(&c.headers);
     rl_arena_destroy(c.arena);
     return code;
 }
@@ -754,6 +768,19 @@ int rl_fpm_child_run(rl_fpm_child_t *ch)
 static const char *lookup_param(void *ctx, const char *name)
 {
     return param(ctx, name);
+}
+
+/* %{Name}o: the first of the script's header lines that matches. */
+static const char *lookup_header(void *ctx, const char *name)
+{
+    fconn_t *c = ctx;
+    const char *p = rl_buf_head(&c->headers), *end = p + rl_buf_unread(&c->headers);
+    for (; p && p < end; p += strlen(p) + 1) {
+        const char *v = rl_fpm_access_header_value(p, name);
+        if (v)
+            return v;
+    }
+    return NULL;
 }
 
 /* access.suppress_path[]: a successful request for one of these paths is
@@ -779,6 +806,7 @@ static void access_log(fconn_t *c)
         .peer = wp->listen_domain == RL_FPM_LISTEN_INET && c->peer[0] ? c->peer : NULL,
         .cpu_user = c->cpu_user, .cpu_system = c->cpu_system,
         .param = lookup_param, .param_ctx = c,
+        .header = lookup_header, .header_ctx = c,
     };
     rl_buf_t line = { 0 };
     if (rl_fpm_access_format(wp->access_format ? wp->access_format : RL_FPM_ACCESS_FORMAT_DEFAULT,

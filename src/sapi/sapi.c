@@ -346,6 +346,25 @@ static bool status_line(sapi_headers_struct *hs, smart_str *out, int *status)
     return true;
 }
 
+/* The header string of the Content-type PHP adds by default (the request's
+ * sapi_send_headers()), to tell it from those the script set. */
+static const char *default_content_type;
+
+/* Headers are added as PHP adds them; this only notes which one is PHP's
+ * default Content-type: added while send_default_content_type is still
+ * on, with the default mimetype (a script's header('Content-type: ...')
+ * turns the flag off first). */
+static int sapi_header_handler_cb(sapi_header_struct *h, sapi_header_op_enum op,
+                                  sapi_headers_struct *hs)
+{
+    static const char ct[] = "Content-type: ";
+    if (op == SAPI_HEADER_ADD && hs->send_default_content_type && hs->mimetype &&
+        h->header_len > sizeof(ct) - 1 && strncmp(h->header, ct, sizeof(ct) - 1) == 0 &&
+        strcmp(h->header + sizeof(ct) - 1, hs->mimetype) == 0)
+        default_content_type = h->header;
+    return SAPI_HEADER_ADD;
+}
+
 /* The CGI header block, as php-fpm's sapi_cgi_send_headers() writes it */
 static int sapi_send_headers_cb(sapi_headers_struct *hs)
 {
@@ -373,6 +392,8 @@ static int sapi_send_headers_cb(sapi_headers_struct *hs)
         }
         smart_str_appendl(&out, h->header, h->header_len);
         smart_str_appendl(&out, "\r\n", 2);
+        if (cur->io->header && !is_status_header(h) && h->header != default_content_type)
+            cur->io->header(cur->io->ctx, h->header, h->header_len);
     }
     smart_str_appendl(&out, "\r\n", 2);
     cur->status = status;
@@ -1142,6 +1163,7 @@ static sapi_module_struct relais_sapi_module = {
     .getenv = sapi_getenv_cb,
     .sapi_error = php_error,
     .send_headers = sapi_send_headers_cb,
+    .header_handler = sapi_header_handler_cb,
     .read_post = sapi_read_post,
     .read_cookies = sapi_read_cookies,
     .register_server_variables = sapi_register_variables,
@@ -1430,6 +1452,7 @@ int rl_sapi_run(const rl_sapi_request_t *req, const rl_sapi_io_t *io, rl_sapi_re
         return -1;
     rl_arena_reset(arena);
     cur = &r;
+    default_content_type = NULL;
     params_load(&r, req);
     SG(server_context) = &r;
     EG(exit_status) = 0;

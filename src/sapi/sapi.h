@@ -87,6 +87,11 @@ typedef struct {
      *   LOG_ERR     "Unable to open primary script: %s (%s)",
      *               "Passing INI directive through FastCGI: ..." */
     void (*log_own)(void *ctx, int level, const char *line, size_t len);
+    /* Optional. Each header line the script set ("X-Test: v1", PHP's
+     * charset added to a Content-type), as the block sends it: no Status
+     * line, not PHP's default Content-type. For access.format's %{Name}o,
+     * which looks at those only (php-fpm). */
+    void (*header)(void *ctx, const char *line, size_t len);
 } rl_sapi_io_t;
 
 /* One request: the FastCGI params as received, in order. */

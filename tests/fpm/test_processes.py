@@ -259,3 +259,22 @@ def test_fastcgi_logging(make_fpm, logging):
         assert r.stderr == b"PHP message: hello from php", r
     else:
         assert r.stderr == b"", r
+
+
+def test_access_log_response_headers(make_fpm):
+    """access.format's %{Name}o: a header the script set; PHP's default
+    Content-type is not one of them."""
+    fpm = make_fpm(settings={"pm": "static", "pm.max_children": 1,
+                             "access.log": None,
+                             "access.format": '"%{X-Test}o|%{Content-type}o|%{X-None}o|%s"'})
+    for p in fpm.pools.values():
+        p.settings["access.log"] = str(fpm.log_dir / "access.log")
+    fpm.script("h.php", "<?php header('X-Test: v1'); echo 'x';\n")
+    fpm.script("t.php", "<?php header('Content-type: text/plain'); echo 'x';\n")
+    fpm.start()
+    assert fpm.request("h.php").status == 200
+    assert fpm.request("t.php").status == 200
+    log = fpm.log_dir / "access.log"
+    lines = wait_until(lambda: log.exists() and len(log.read_text().splitlines()) >= 2
+                       and log.read_text().splitlines(), what="two access log lines")
+    assert lines == ["v1|-|-|200", "-|text/plain;charset=UTF-8|-|200"], lines

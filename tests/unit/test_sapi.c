@@ -97,7 +97,8 @@ static mem_t *mem_new(void)
 
 static rl_sapi_io_t mem_io(mem_t *m)
 {
-    rl_sapi_io_t io = { m, mem_read, mem_write, mem_flush, mem_finish, mem_log, mem_log_own };
+    rl_sapi_io_t io = { .ctx = m, .read_body = mem_read, .write = mem_write, .flush = mem_flush,
+                        .finish = mem_finish, .log = mem_log, .log_own = mem_log_own };
     return io;
 }
 
