@@ -93,19 +93,15 @@ typedef struct {
 
 static master_t M;
 
+/* "SIGSEGV" as php-fpm names signals in its log lines ("" if unknown). */
 static const char *signame(int sig)
 {
-    static const char *const names[] = {
-        [SIGHUP] = "SIGHUP", [SIGINT] = "SIGINT", [SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
-        [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS", [SIGFPE] = "SIGFPE",
-        [SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
-        [SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM", [SIGCHLD] = "SIGCHLD",
-        [SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP", [SIGTTIN] = "SIGTTIN",
-        [SIGTTOU] = "SIGTTOU", [SIGURG] = "SIGURG", [SIGXCPU] = "SIGXCPU", [SIGXFSZ] = "SIGXFSZ",
-        [SIGVTALRM] = "SIGVTALRM", [SIGPROF] = "SIGPROF", [SIGWINCH] = "SIGWINCH", [SIGIO] = "SIGIO",
-        [SIGSYS] = "SIGSYS",
-    };
-    return sig > 0 && sig < (int)RL_NELEMS(names) && names[sig] ? names[sig] : "";
+    static char buf[16];
+    const char *abbrev = sigabbrev_np(sig);
+    if (!abbrev)
+        return "";
+    snprintf(buf, sizeof(buf), "SIG%s", abbrev);
+    return buf;
 }
 
 /* ---- sockets ---- */
