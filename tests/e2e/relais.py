@@ -302,6 +302,19 @@ class Daemon:
             self.env.get("UBSAN_OPTIONS"), "print_stacktrace=1", san]))
         self.env["RELAIS_E2E_TAG"] = self.tag
 
+    def write(self, relpath, content, mode=0o644):
+        """Writes <content> (str or bytes) to prefix/<relpath>, making the
+        directories (0755); returns the path. E.g. write("htdocs/a.txt", "x")."""
+        p = self.prefix / relpath
+        for d in reversed(p.parents):
+            if not d.exists():
+                _mkdir(d)
+        if isinstance(content, str):
+            content = content.encode()
+        p.write_bytes(content)
+        os.chmod(p, mode)
+        return p
+
     # -- to be provided by subclasses
     def argv(self, args):
         return [str(self.binary)] + list(args)
@@ -715,18 +728,6 @@ class Relaisd(Daemon):
     def marker(self):
         return str(self.conf)
 
-    def write(self, relpath, content, mode=0o644):
-        """Writes <content> (str or bytes) to prefix/<relpath>, making the
-        directories (0755); returns the path. E.g. write("htdocs/a.txt", "x")."""
-        p = self.prefix / relpath
-        for d in reversed(p.parents):
-            if not d.exists():
-                _mkdir(d)
-        if isinstance(content, str):
-            content = content.encode()
-        p.write_bytes(content)
-        os.chmod(p, mode)
-        return p
 
     def access_log(self):
         """The access log's text ('' if absent)."""

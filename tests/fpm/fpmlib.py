@@ -314,18 +314,6 @@ class Fpm(Daemon):
                                   f"{timeout}s\n" + self.diagnostics())
             time.sleep(0.02)
 
-    def write(self, relpath, content, mode=0o644):
-        """Writes prefix/<relpath> (dirs 0755); returns the path."""
-        p = self.prefix / relpath
-        for d in reversed(p.parents):
-            if not d.exists():
-                _mkdir(d)
-        if isinstance(content, str):
-            content = content.encode()
-        p.write_bytes(content)
-        os.chmod(p, mode)
-        return p
-
     def script(self, name, code):
         """Writes htdocs/<name> with <code> (PHP source); returns its path."""
         return self.write(f"htdocs/{name}", code)
@@ -456,17 +444,6 @@ class Nginx(Daemon):
 
     def start(self, args=(), wait=True, timeout=relais.START_TIMEOUT):
         return super().start(args, wait, timeout)
-
-    def write(self, relpath, content, mode=0o644):
-        p = self.prefix / relpath
-        for d in reversed(p.parents):
-            if not d.exists():
-                _mkdir(d)
-        if isinstance(content, str):
-            content = content.encode()
-        p.write_bytes(content)
-        os.chmod(p, mode)
-        return p
 
     def access_log(self):
         return _read(self.access_log_path)
