@@ -64,7 +64,17 @@ typedef struct {
     double cpu_user, cpu_system;   /* % of the last request's duration */
     bool counted_idle;         /* the board counts this child as idle */
     rl_buf_t headers;          /* the script's header lines, NUL after each */
+    /* the params the child itself reads, noted as they arrive (a later
+     * one replaces an earlier one, as in the SAPI) */
+    const char *known[5];
 } fconn_t;
+
+enum { P_SCRIPT_NAME, P_METHOD, P_QUERY, P_SCRIPT_FILENAME, P_CONTENT_LENGTH };
+static const char *const known_names[] = {
+    [P_SCRIPT_NAME] = "SCRIPT_NAME", [P_METHOD] = "REQUEST_METHOD",
+    [P_QUERY] = "QUERY_STRING", [P_SCRIPT_FILENAME] = "SCRIPT_FILENAME",
+    [P_CONTENT_LENGTH] = "CONTENT_LENGTH",
+};
 
 static void on_quit(int signo)
 {
@@ -441,6 +451,9 @@ static void add_param(fconn_t *c, const rl_fcgi_pair_t *p)
     c->name_lens[c->nparams] = p->name.len;
     c->values[c->nparams] = rl_arena_strndup(c->arena, p->value.p, p->value.len);
     c->value_lens[c->nparams] = p->value.len;
+    for (size_t k = 0; k < RL_NELEMS(known_names); k++)
+        if (rl_str_eq_c(p->name, known_names[k]))
+            c->known[k] = c->values[c->nparams];
     c->nparams++;
 }
 
@@ -532,14 +545,14 @@ static bool internal_page(fconn_t *c)
 {
     const rl_fpm_pool_t *wp = c->child->pool;
     const rl_fpm_pool_t *served = wp->shared ? wp->shared : wp;
-    const char *uri = param(c, "SCRIPT_NAME");
+    const char *uri = c->known[P_SCRIPT_NAME];
     if (!uri)
         return false;
     bool status = served->pm_status_path && strcmp(uri, served->pm_status_path) == 0;
     bool ping = served->ping_path && strcmp(uri, served->ping_path) == 0;
     if (!status && !ping)
         return false;
-    const char *method = param(c, "REQUEST_METHOD");
+    const char *method = c->known[P_METHOD];
     bool head = method && strcmp(method, "HEAD") == 0;
     rl_buf_t page = { 0 };
     if (ping) {
@@ -552,7 +565,7 @@ static bool internal_page(fconn_t *c)
             .now_us = rl_fpm_now_us(),
             .self = getpid(),
         };
-        const char *q = param(c, "QUERY_STRING");
+        const char *q = c->known[P_QUERY];
         rl_fpm_status_render(&st, q ? q : "", head, &page);
     }
     io_write(c, rl_buf_head(&page), rl_buf_unread(&page));
@@ -577,12 +590,12 @@ static int run_request(fconn_t *c)
     rl_fpm_slot_t *s = slot(c);
     rl_fpm_child_t *ch = c->child;
     set_stage(c, RL_FPM_STAGE_INFO);
-    copy_str(s->method, sizeof(s->method), param(c, "REQUEST_METHOD"));
+    copy_str(s->method, sizeof(s->method), c->known[P_METHOD]);
     /* php-fpm shows PHP's request_uri: SCRIPT_NAME */
-    copy_str(s->request_uri, sizeof(s->request_uri), param(c, "SCRIPT_NAME"));
-    copy_str(s->query, sizeof(s->query), param(c, "QUERY_STRING"));
-    copy_str(s->script, sizeof(s->script), param(c, "SCRIPT_FILENAME"));
-    const char *cl = param(c, "CONTENT_LENGTH");
+    copy_str(s->request_uri, sizeof(s->request_uri), c->known[P_SCRIPT_NAME]);
+    copy_str(s->query, sizeof(s->query), c->known[P_QUERY]);
+    copy_str(s->script, sizeof(s->script), c->known[P_SCRIPT_FILENAME]);
+    const char *cl = c->known[P_CONTENT_LENGTH];
     s->content_length = cl ? strtoull(cl, NULL, 10) : 0;
     double u0, s0, u1, s1;
     cpu_times(&u0, &s0);
@@ -659,6 +672,7 @@ static int serve_conn(fconn_t *c)
         c->ended = false;
         c->body_len = 0;
         c->nparams = c->cap = 0;
+        memset(c->known, 0, sizeof(c->known));
         rl_buf_clear(&c->headers);
         rl_arena_reset(c->arena);
         int r = read_request(c, first);
